@@ -1,0 +1,218 @@
+"""Rules that relate one part of a topology to another. Each has a stable code.
+
+A rule takes the validated model and the parsed document (for places) and returns
+problems; `run` collects them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from .errors import Problem
+from .loader import Document
+from .model import Topology
+from .router import Router, longest_wait, merge_retry
+
+Rule = Callable[[Topology, Document], Iterator[Problem]]
+_USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
+_ONLY_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
+
+
+def undeclared_queues(t: Topology, doc: Document) -> Iterator[Problem]:
+    """Every queue named anywhere must be declared under `queues`."""
+
+    def bad(queue: str | None) -> bool:
+        return queue is not None and queue not in t.queues
+
+    hint = f"declare it under queues (declared: {', '.join(t.queues)})"
+    if bad(t.defaults.queue):
+        yield doc.problem(
+            ("defaults", "queue"), f"queue {t.defaults.queue!r} is not declared; {hint}", "queue-undeclared"
+        )
+    for key, route in t.routes.items():
+        if bad(route.queue):
+            yield doc.problem(
+                ("routes", key, "queue"),
+                f"route sends tasks to undeclared queue {route.queue!r}; {hint}",
+                "queue-undeclared",
+            )
+    for name, pool in t.pools.items():
+        for i, queue in enumerate(pool.queues):
+            if bad(queue):
+                yield doc.problem(
+                    ("pools", name, "queues", i),
+                    f"pool consumes undeclared queue {queue!r}; {hint}",
+                    "queue-undeclared",
+                )
+    for name, entry in (t.beat.schedule if t.beat else {}).items():
+        if bad(entry.queue):
+            yield doc.problem(
+                ("beat", "schedule", name, "queue"), f"undeclared queue {entry.queue!r}; {hint}", "queue-undeclared"
+            )
+
+
+def unconsumed_queues(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A declared queue that no pool consumes collects tasks forever."""
+    for queue in t.queues:
+        if not t.consumers(queue):
+            yield doc.problem(
+                ("queues", queue),
+                f"no pool consumes queue {queue!r}: its tasks would wait forever; add it to a pool's queues",
+                "queue-unconsumed",
+                key=True,
+            )
+
+
+def beat_unconsumed(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A periodic task must land on a queue some pool consumes."""
+    router = Router(t)
+    for name, entry in (t.beat.schedule if t.beat else {}).items():
+        queue = entry.queue or router.resolve(entry.task).queue
+        if queue in t.queues and not t.consumers(queue):
+            yield doc.problem(
+                ("beat", "schedule", name, "task"),
+                f"task goes to queue {queue!r}, which no pool consumes; add it to a pool",
+                "beat-unconsumed",
+            )
+
+
+def _time_limit_places(t: Topology) -> Iterator[tuple[tuple[str, ...], int | None, int | None]]:
+    """(path, effective soft limit, effective hard limit) for defaults, every route and every pool."""
+    d = t.defaults
+    yield ("defaults",), d.soft_time_limit, d.time_limit
+    for key, route in t.routes.items():
+        soft = route.soft_time_limit if route.soft_time_limit is not None else d.soft_time_limit
+        hard = route.time_limit if route.time_limit is not None else d.time_limit
+        yield ("routes", key), soft, hard
+    for name, pool in t.pools.items():
+        yield ("pools", name), pool.soft_time_limit, pool.time_limit
+
+
+def soft_below_hard(t: Topology, doc: Document) -> Iterator[Problem]:
+    """The soft time limit must fire before the hard one, or the task never gets to clean up."""
+    for path, soft, hard in _time_limit_places(t):
+        if soft is not None and hard is not None and soft >= hard:
+            yield doc.problem(
+                (*path, "soft_time_limit"),
+                f"soft_time_limit ({soft}s) must be below time_limit ({hard}s); lower it",
+                "soft-limit",
+            )
+
+
+def visibility_timeout(t: Topology, doc: Document) -> Iterator[Problem]:
+    """On Redis, anything that waits or runs longer than the visibility timeout runs twice."""
+    if not t.broker.is_redis:
+        return
+    vt = t.broker.visibility_timeout
+    fix = f"raise broker.visibility_timeout above it (now {vt}s) or shorten it"
+    layers = [(("defaults",), t.defaults.retry)] + [(("routes", key), route.retry) for key, route in t.routes.items()]
+    for path, layer in layers:
+        if layer is None:
+            continue
+        wait = longest_wait(merge_retry(t.defaults.retry, layer))
+        if wait > vt:
+            yield doc.problem(
+                (*path, "retry"),
+                f"a retry waits up to {wait}s, longer than the Redis visibility timeout: the task would run twice; {fix}",
+                "visibility-timeout",
+            )
+    for place, _soft, hard in _time_limit_places(t):
+        if hard is not None and hard > vt:
+            yield doc.problem(
+                (*place, "time_limit"),
+                f"time_limit {hard}s is longer than the Redis visibility timeout: a long task would run twice; {fix}",
+                "visibility-timeout",
+            )
+
+
+def duplicate_hostnames(t: Topology, doc: Document) -> Iterator[Problem]:
+    """Two pools with one worker name on one machine fight over it (Celery warns and drops one)."""
+    seen: dict[str, tuple[str, set[str] | None]] = {}
+    for name, pool in t.pools.items():
+        hostname = t.pool_hostname(name)
+        hosts = set(pool.hosts) if pool.hosts else None
+        if hostname in seen:
+            other, other_hosts = seen[hostname]
+            if hosts is None or other_hosts is None or hosts & other_hosts:
+                yield doc.problem(
+                    ("pools", name, "hostname"),
+                    f"worker hostname {hostname!r} is also pool {other!r}'s; give each pool its own",
+                    "hostname-duplicate",
+                )
+        seen[hostname] = (name, hosts)
+
+
+def literal_credentials(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A password written into the file ends up in git; it must come from the environment."""
+    broker = doc.raw.get("broker") if isinstance(doc.raw, dict) else None
+    for key in ("url", "result_backend"):
+        raw = broker.get(key) if isinstance(broker, dict) else None
+        if not isinstance(raw, str) or _ONLY_REFERENCE.match(raw):
+            continue
+        userinfo = _USERINFO.match(raw)
+        if userinfo and ":" in userinfo.group(1) and not _ONLY_REFERENCE.match(userinfo.group(1).split(":", 1)[1]):
+            yield doc.problem(
+                ("broker", key),
+                "a password is written in the file; move the URL to the environment or .env and write ${CELERY_BROKER_URL}",
+                "literal-credentials",
+            )
+
+
+def beat_host(t: Topology, doc: Document) -> Iterator[Problem]:
+    """beat.host must be a machine that some pool runs on."""
+    if t.beat is None or t.beat.host is None:
+        return
+    hosts = {h for pool in t.pools.values() for h in pool.hosts or ()}
+    if hosts and t.beat.host not in hosts:
+        yield doc.problem(
+            ("beat", "host"), f"host {t.beat.host!r} runs no pool; pick one of {', '.join(sorted(hosts))}", "beat-host"
+        )
+
+
+def shadowed_routes(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A pattern after `prefix*` that starts with `prefix` can never match (warning)."""
+    patterns = [k for k in t.routes if "*" in k]
+    for i, later in enumerate(patterns):
+        for earlier in patterns[:i]:
+            prefix = earlier[:-1]
+            if earlier.endswith("*") and not re.search(r"[*?\[]", prefix) and later.startswith(prefix):
+                yield doc.problem(
+                    ("routes", later),
+                    f"pattern can never match: {earlier!r} above it matches all its tasks; move it above or remove it",
+                    "route-shadowed",
+                    key=True,
+                    severity="warning",
+                )
+                break
+
+
+def glob_without_star(t: Topology, doc: Document) -> Iterator[Problem]:
+    """Celery treats a key without `*` as an exact name, so `?` and `[...]` there are literal (warning)."""
+    for key in t.routes:
+        if "*" not in key and re.search(r"[?\[\]]", key):
+            yield doc.problem(
+                ("routes", key),
+                "without '*' this key is an exact task name to Celery, so ? and [ ] match themselves",
+                "route-exact-glob",
+                key=True,
+                severity="warning",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    undeclared_queues,
+    unconsumed_queues,
+    beat_unconsumed,
+    soft_below_hard,
+    visibility_timeout,
+    duplicate_hostnames,
+    literal_credentials,
+    beat_host,
+    shadowed_routes,
+    glob_without_star,
+)
+
+
+def run(topology: Topology, doc: Document) -> list[Problem]:
+    return [problem for rule in RULES for problem in rule(topology, doc)]

@@ -1,0 +1,33 @@
+"""What every command shares: loading the topology or exiting with its problems."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import NoReturn
+
+import click
+
+from ..errors import Problem, TopologyError
+from ..model import Topology
+from ..validate import load
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+def topology_or_exit(ctx: click.Context) -> Topology:
+    """The topology named by --file; on errors print them to stderr and exit 1."""
+    try:
+        return load(ctx.obj)
+    except TopologyError as exc:
+        fail(exc.problems)
+
+
+def fail(problems: list[Problem]) -> NoReturn:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    sys.exit(1)
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))

@@ -1,0 +1,45 @@
+"""Problems found in a topology file, and the exception that carries them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a topology file, placed where the user can find it."""
+
+    file: str
+    line: int | None
+    col: int | None
+    path: str
+    message: str
+    code: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.col or 1}"
+        kind = "warning: " if self.severity == "warning" else ""
+        path = f" {self.path}:" if self.path else ""
+        return f"{where}:{path} {kind}{self.message} [{self.code}]"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class TopologyError(Exception):
+    """A topology that cannot be used; `problems` lists every error (and warning) found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__("\n".join(str(p) for p in errors) or "invalid topology")
+
+    def to_json(self) -> str:
+        return json.dumps([p.as_dict() for p in self.problems], indent=2)

@@ -1,0 +1,313 @@
+"""Read topology.yaml safely, keeping the line and column of every key and value.
+
+The YAML accepted is a strict subset: no anchors, aliases, merge keys, tags or tabs,
+no duplicate keys, bounded size and depth, and none of YAML 1.1's silent retypings
+(`no` as false, `12:30` as 750, `0077` as 63): those are refused with the fix named.
+`${VAR}` and `${VAR:-default}` in string values are expanded from the environment,
+then from a `.env` file beside the topology.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dotenv import dotenv_values
+
+from .errors import Problem
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+Path_ = tuple[str | int, ...]
+Mark = tuple[int, int]
+
+_NULL = {"", "~", "null", "Null", "NULL"}
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_YAML11_BOOL = {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"}
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9]+(:[0-5]?[0-9])+(\.[0-9]*)?")
+_OCTAL_LIKE = re.compile(r"[-+]?0[0-9_]+")
+_UNDERSCORE_INT = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
+
+
+@dataclass
+class Document:
+    """A parsed topology file: plain data (expanded), the same before expansion, and where each part stands."""
+
+    file: str
+    data: Any = None
+    raw: Any = None
+    key_marks: dict[Path_, Mark] = field(default_factory=dict)
+    value_marks: dict[Path_, Mark] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def mark(self, path: Path_, *, key: bool = False) -> Mark | None:
+        """The place of `path` (its key if `key`), else of the nearest enclosing node."""
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            marks = self.key_marks if key and end == len(path) else self.value_marks
+            if prefix in marks:
+                return marks[prefix]
+            if prefix in self.key_marks:
+                return self.key_marks[prefix]
+        return None
+
+    def problem(self, path: Path_, message: str, code: str, *, key: bool = False, severity: str = "error") -> Problem:
+        place = self.mark(path, key=key)
+        return Problem(
+            file=self.file,
+            line=place[0] if place else None,
+            col=place[1] if place else None,
+            path=dotted(path),
+            message=message,
+            code=code,
+            severity="warning" if severity == "warning" else "error",
+        )
+
+
+def dotted(path: Path_) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
+
+
+def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Document:
+    """Parse `path`. Problems are collected in `Document.problems`; `data` is None if parsing failed.
+
+    Problems with single values (ambiguous scalars, duplicate keys, missing variables) do not stop
+    the parse, so that the model and the checks can report everything else too.
+    """
+    doc = Document(file=str(path))
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as exc:
+        doc.problems.append(
+            Problem(doc.file, None, None, "", f"cannot read the file: {exc.strerror}", "file-unreadable")
+        )
+        return doc
+    if len(blob) > MAX_BYTES:
+        doc.problems.append(
+            Problem(
+                doc.file,
+                None,
+                None,
+                "",
+                f"the file is larger than {MAX_BYTES} bytes; a topology is far smaller",
+                "file-too-large",
+            )
+        )
+        return doc
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        doc.problems.append(
+            Problem(
+                doc.file, None, None, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", "file-encoding"
+            )
+        )
+        return doc
+    if not _structure_ok(doc, text):
+        return doc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        doc.problems.append(_yaml_problem(doc.file, exc))
+        return doc
+    if root is None or not isinstance(root, yaml.MappingNode):
+        doc.problems.append(
+            Problem(doc.file, 1, 1, "", "the file must be a mapping that starts with `version: 1`", "not-a-mapping")
+        )
+        return doc
+    raw = _build(doc, root, ())
+    doc.raw = raw
+    doc.data = _expand(doc, raw, (), _environment(Path(path), environ))
+    return doc
+
+
+def _structure_ok(doc: Document, text: str) -> bool:
+    """Refuse tabs, anchors, aliases, tags and deep nesting before building anything."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if "\t" in line:
+            doc.problems.append(
+                Problem(
+                    doc.file,
+                    number,
+                    line.index("\t") + 1,
+                    "",
+                    "tab character; indent and separate with spaces",
+                    "yaml-tab",
+                )
+            )
+    if doc.problems:
+        return False
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            start = event.start_mark
+            mark = (start.line + 1, start.column + 1) if start else (1, 1)
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                doc.problems.append(
+                    Problem(
+                        doc.file, *mark, "", "anchors and aliases are not allowed; write the value out", "yaml-alias"
+                    )
+                )
+            tag = getattr(event, "tag", None)
+            if tag not in (None, "!"):
+                doc.problems.append(
+                    Problem(
+                        doc.file,
+                        *mark,
+                        "",
+                        f"tags such as {tag} are not allowed; write a plain value",
+                        "yaml-tag",
+                    )
+                )
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    doc.problems.append(
+                        Problem(doc.file, *mark, "", f"nested deeper than {MAX_DEPTH} levels", "yaml-depth")
+                    )
+                    return False
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        doc.problems.append(_yaml_problem(doc.file, exc))
+    return not doc.problems
+
+
+def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    what = getattr(exc, "problem", None) or str(exc)
+    if "expected a single document" in str(exc):
+        what = "more than one YAML document; a topology is one document"
+    return Problem(
+        file,
+        mark.line + 1 if mark else None,
+        mark.column + 1 if mark else None,
+        "",
+        f"not valid YAML: {what}",
+        "yaml-syntax",
+    )
+
+
+def _build(doc: Document, node: yaml.Node, path: Path_) -> Any:
+    doc.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _key(doc, key_node, path)
+            if key is None:
+                continue
+            if key in result:
+                first = doc.key_marks[(*path, key)]
+                doc.problems.append(
+                    doc_problem_at(
+                        doc,
+                        key_node,
+                        (*path, key),
+                        f"duplicate key {key!r} (first at line {first[0]}); keep one",
+                        "yaml-duplicate-key",
+                    )
+                )
+                continue
+            doc.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _build(doc, value_node, (*path, key))
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(doc, item, (*path, i)) for i, item in enumerate(node.value)]
+    return _scalar(doc, node, path)
+
+
+def doc_problem_at(doc: Document, node: yaml.Node, path: Path_, message: str, code: str) -> Problem:
+    return Problem(doc.file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path), message, code)
+
+
+def _key(doc: Document, node: yaml.Node, path: Path_) -> str | None:
+    if not isinstance(node, yaml.ScalarNode):
+        doc.problems.append(doc_problem_at(doc, node, path, "a key must be a plain string", "yaml-complex-key"))
+        return None
+    if node.style is None and node.value == "<<":
+        doc.problems.append(
+            doc_problem_at(doc, node, path, "merge keys (<<) are not allowed; write the keys out", "yaml-merge-key")
+        )
+        return None
+    value = _scalar(doc, node, (*path, node.value))
+    if not isinstance(value, str):
+        doc.problems.append(
+            doc_problem_at(
+                doc, node, (*path, node.value), f"key {node.value!r} is not a string; quote it", "yaml-key-type"
+            )
+        )
+        return None
+    return value
+
+
+def _scalar(doc: Document, node: yaml.Node, path: Path_) -> Any:
+    """Resolve a scalar by YAML 1.2's core schema; refuse what YAML 1.1 tools would read otherwise."""
+    text = node.value
+    if getattr(node, "style", None) is not None:  # quoted or block scalar: always a string
+        return text
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    surprise = None
+    if text in _YAML11_BOOL:
+        surprise = f'unquoted {text!r} is a boolean to YAML 1.1 tools; write "{text}" for text or true/false for a flag'
+    elif _SEXAGESIMAL.fullmatch(text):
+        surprise = f'unquoted {text} is a base-60 number to YAML 1.1 tools; quote it ("{text}") or write seconds'
+    elif _OCTAL_LIKE.fullmatch(text) or _UNDERSCORE_INT.fullmatch(text):
+        surprise = f"unquoted {text} is read differently by YAML 1.1 tools (octal or digit groups); quote it or write plain digits"
+    if surprise:
+        doc.problems.append(doc_problem_at(doc, node, path, surprise, "yaml-ambiguous"))
+        return text
+    if _INT.fullmatch(text):
+        return int(text)
+    if _HEX.fullmatch(text):
+        return int(text, 16)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def _environment(path: Path, environ: dict[str, str] | None) -> dict[str, str]:
+    env_file = path.parent / ".env"
+    merged = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def _expand(doc: Document, value: Any, path: Path_, env: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(doc, v, (*path, k), env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(doc, v, (*path, i), env) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, has_default, default = match.group(1), match.group(2), match.group(3)
+        if name in env and (env[name] or not has_default):
+            return env[name]
+        if has_default:
+            return default
+        doc.problems.append(
+            doc.problem(
+                path,
+                f"environment variable {name} is not set; set it (or put it in .env beside the file) or write ${{{name}:-default}}",
+                "env-missing",
+            )
+        )
+        return ""
+
+    expanded = _REFERENCE.sub(substitute, value)
+    if "${" in _REFERENCE.sub("", value):
+        doc.problems.append(doc.problem(path, "malformed ${...}: write ${NAME} or ${NAME:-default}", "env-syntax"))
+    return expanded

@@ -1,0 +1,148 @@
+"""File -> validated Topology: parse, check the version, build the model, run the checks."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import checks
+from .errors import Problem, TopologyError
+from .loader import Document, Path_, read
+from .model import SUPPORTED_VERSION, Topology
+
+_TYPE_NAMES = {
+    "str": "a string",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "dict": "a mapping",
+    "list": "a list",
+    "NoneType": "nothing",
+}
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def check(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> tuple[Topology | None, list[Problem]]:
+    """Every problem in the file (errors and warnings), and the topology if there is no error."""
+    doc = read(path, environ)
+    if doc.data is None:
+        return None, doc.problems
+    version = doc.data.get("version")
+    if version != SUPPORTED_VERSION:
+        said = "is missing" if "version" not in doc.data else "is not supported"
+        doc.problems.append(
+            doc.problem(
+                ("version",),
+                f"format version {said}; this celery-topology reads version {SUPPORTED_VERSION}: write `version: 1`",
+                "version",
+            )
+        )
+        return None, doc.problems
+    try:
+        topology = Topology.model_validate(doc.data)
+    except ValidationError as exc:
+        placed = {p.path for p in doc.problems}
+        translated = (_translate(doc, error) for error in exc.errors(include_url=False, include_input=True))
+        doc.problems.extend(p for p in translated if p.path not in placed)
+        return None, _sorted(doc.problems)
+    problems = doc.problems + checks.run(topology, doc)
+    errors = [p for p in problems if p.severity == "error"]
+    return (None if errors else topology), _sorted(problems)
+
+
+def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Topology:
+    """The validated topology at `path`, or TopologyError with every problem found."""
+    topology, problems = check(path, environ)
+    if topology is None:
+        raise TopologyError(problems)
+    return topology
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.col or 0, p.path, p.code))
+
+
+def _translate(doc: Document, error: Any) -> Problem:
+    """One pydantic error -> one Problem at the YAML node it is about, in the file's words."""
+    loc: Path_ = tuple(part for part in error["loc"] if part != "[key]")
+    kind = error["type"]
+    is_key = "[key]" in error["loc"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = _fields_at(loc[:-1])
+        guess = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else f" (known keys: {', '.join(known)})" if known else ""
+        return doc.problem(loc, f"unknown key {key!r}{hint}", "unknown-key", key=True)
+    if kind == "missing":
+        return doc.problem(loc[:-1], f"required key {loc[-1]!r} is missing", "missing-key")
+    if kind in _EXPECTED:
+        got = _TYPE_NAMES.get(type(error.get("input")).__name__, "something else")
+        return doc.problem(loc, f"expected {_EXPECTED[kind]}, got {got}", "type", key=is_key)
+    if kind == "literal_error":
+        return doc.problem(loc, f"must be {error['ctx']['expected']}", "value")
+    if kind == "value_error":
+        return doc.problem(loc, str(error["msg"]).removeprefix("Value error, "), "value", key=is_key)
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        word = {
+            "greater_than_equal": "at least",
+            "less_than_equal": "at most",
+            "greater_than": "above",
+            "less_than": "below",
+        }
+        bound = next(iter(error["ctx"].values()))
+        return doc.problem(loc, f"must be {word[kind]} {bound}", "range")
+    if kind in ("too_short", "too_long"):
+        return doc.problem(loc, "must not be empty" if kind == "too_short" else "has too many entries", "length")
+    return doc.problem(loc, str(error["msg"]), kind)
+
+
+def _fields_at(loc: Path_) -> list[str]:
+    """The keys the model allows at `loc` (for did-you-mean)."""
+    current: Any = Topology
+    for part in loc:
+        current = _inner(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner(annotation: Any, part: str | int) -> Any:
+    """Step one location part into a type annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return _unwrap(field.annotation) if field else None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is dict:
+        return _unwrap(args[1])
+    if origin is list:
+        return _unwrap(args[0])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Drop `| None` and `Annotated[...]` to reach the model or container type."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = rest[0]
+        else:
+            return annotation

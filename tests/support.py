@@ -1,0 +1,120 @@
+"""Real processes for tests: a private redis-server and Celery workers, ended by their own pid."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for(predicate: object, timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"gave up after {timeout}s waiting for {what}")
+
+
+class Process:
+    """A child process in its own session, its output in a log file; stopped by its recorded pid."""
+
+    def __init__(self, argv: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None):
+        self.argv = list(argv)
+        self.log = log
+        self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            self.argv, stdout=self._out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+        )
+        self.pid = self.proc.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, timeout: float = 60) -> None:
+        def seen() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.argv[0]} exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
+            return text in self.output()
+
+        wait_for(seen, timeout, f"{text!r} in {self.log}")
+
+    def send(self, sig: int) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.pid, sig)
+
+    def stop(self, timeout: float = 30, sig: int = signal.SIGTERM) -> int | None:
+        """Send `sig` to the process; after `timeout`, SIGKILL its whole process group."""
+        if self.proc.poll() is None:
+            os.kill(self.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._kill_group_leftovers()
+        self._out.close()
+        return self.proc.returncode
+
+    def _kill_group_leftovers(self) -> None:
+        """Children of ours (pool processes) that outlived their parent; the group id is our recorded pid."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port."""
+
+    def __init__(self, workdir: Path, persistence: bool = False, port: int | None = None):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.persistence = persistence
+        self.process: Process | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: the tests need the real server")
+        save = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistence else ["--appendonly", "no"]
+        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.workdir)]
+        self.process = Process([*argv, *save], self.workdir / f"redis-{self.port}.log")
+        wait_for(self.ping, 20, f"redis-server on port {self.port}")
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
