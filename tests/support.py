@@ -118,3 +118,37 @@ class RedisServer:
         if self.process is not None:
             self.process.stop()
             self.process = None
+
+
+def worker_env(broker_url: str, topology: Path, **extra: str) -> dict[str, str]:
+    """The environment a test worker (or producer subprocess) runs in: its broker, topology and the examples."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "PYTEST_"))}
+    env.update(
+        CELERY_BROKER_URL=broker_url,
+        CELERY_RESULT_BACKEND=broker_url,
+        CELERY_TOPOLOGY_FILE=str(topology),
+        PYTHONPATH=os.pathsep.join([str(EXAMPLES), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def start_worker(
+    app: str,
+    queues: Sequence[str],
+    hostname: str,
+    env: dict[str, str],
+    log: Path,
+    *,
+    concurrency: int = 1,
+    pool: str = "prefork",
+    extra: Sequence[str] = (),
+    timeout: float = 90,
+) -> Process:
+    """A real `celery worker` consuming `queues`, returned once it logs that it is ready."""
+    argv = [str(BIN / "celery"), "-A", app, "worker", "-Q", ",".join(queues), "-n", hostname]
+    argv += ["-c", str(concurrency), "-P", pool, "--loglevel=INFO", "--without-gossip", "--without-mingle", *extra]
+    worker = Process(argv, log, env=env, cwd=log.parent)
+    worker.wait_for_output(" ready.", timeout)
+    return worker
