@@ -200,6 +200,22 @@ def glob_without_star(t: Topology, doc: Document) -> Iterator[Problem]:
             )
 
 
+def deploy_paths(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A `.` or `..` segment in a rendered path points somewhere else than it reads (`/srv/app/../../etc`)."""
+    if t.deploy is None:
+        return
+    d = t.deploy
+    fields = {"working_directory": d.working_directory, "celery": d.celery, "environment_file": d.environment_file}
+    fields["topology_file"] = d.topology_file
+    places: list[tuple[tuple[str | int, ...], str | None]] = [(("deploy", key), v) for key, v in fields.items()]
+    places += [(("deploy", "hardening", "read_write_paths", i), v) for i, v in enumerate(d.hardening.read_write_paths)]
+    for path, value in places:
+        if value is not None and {".", ".."} & set(value.split("/")):
+            yield doc.problem(
+                path, f"{value!r} has a '.' or '..' segment; write the resolved absolute path", "deploy-path"
+            )
+
+
 RULES: tuple[Rule, ...] = (
     undeclared_queues,
     unconsumed_queues,
@@ -211,6 +227,7 @@ RULES: tuple[Rule, ...] = (
     beat_host,
     shadowed_routes,
     glob_without_star,
+    deploy_paths,
 )
 
 

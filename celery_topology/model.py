@@ -274,6 +274,22 @@ class Beat(Strict):
     host: HostName | None = None
 
 
+class Flower(Strict):
+    """An opt-in Flower service, on the same machine as beat; loopback only unless `address` says otherwise."""
+
+    enabled: bool = False
+    port: Annotated[int, Field(ge=1, le=65535)] = 5555
+    address: HostName = "127.0.0.1"
+
+
+class Hardening(Strict):
+    """systemd sandboxing that depends on the deployment: the risky opt-ins are off by default."""
+
+    memory_deny_write_execute: bool = False  # breaks libraries that map W+X memory (ctypes/cffi callbacks, JITs)
+    protect_home: bool = True  # turn off when working_directory or the venv lives under /home
+    read_write_paths: list[AbsPath] = []  # everything else is read-only (ProtectSystem=strict)
+
+
 class Deploy(Strict):
     name: Name | None = None
     user: UnixName = "celery"
@@ -281,6 +297,9 @@ class Deploy(Strict):
     working_directory: AbsPath
     celery: AbsPath
     environment_file: AbsPath | None = None
+    topology_file: AbsPath | None = None  # CELERY_TOPOLOGY_FILE of the units; default <working_directory>/topology.yaml
+    flower: Flower = Flower()
+    hardening: Hardening = Hardening()
 
     @model_validator(mode="after")
     def _not_root(self) -> Deploy:

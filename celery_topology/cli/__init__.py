@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from . import render as _render
 from . import validate as _validate
 
 
@@ -31,3 +32,4 @@ def main(ctx: click.Context, file: str) -> None:
 
 for _command in (_validate.validate, _validate.schema):
     main.add_command(_command)
+main.add_command(_render.render)

@@ -1,0 +1,143 @@
+"""What a machine runs, independent of the init system: the processes, their command lines and stop timeouts.
+
+A target module (systemd, supervisor) turns a `Plan` into files; nothing here knows a file format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Deploy, Pool, Topology
+
+STOP_MARGIN = 30  # seconds between a task's hard time limit and the init system's SIGKILL
+STOP_FALLBACK = 600  # stop timeout of a pool whose tasks have no time limit at all
+
+
+class RenderError(Exception):
+    """The topology cannot be rendered as asked (no deploy section, unknown host, unsafe value)."""
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One generated file: its path relative to the output directory and its full text."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Program:
+    """One long-running process: a worker pool, beat or Flower."""
+
+    name: str  # unit/program name without suffix, e.g. myapp-worker-agent
+    kind: str  # worker | beat | flower
+    description: str
+    argv: tuple[str, ...]  # the command line exactly as the process must receive it
+    stop_timeout: int  # seconds a warm shutdown may take before the init system kills
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one machine (or, without a host, the whole topology) runs."""
+
+    prefix: str
+    source: str  # the topology file the header names
+    app: str
+    deploy: Deploy
+    topology_file: str  # CELERY_TOPOLOGY_FILE for every process
+    programs: tuple[Program, ...]
+
+
+def build(topology: Topology, source: str, host: str | None = None, beat_schedule: str | None = None) -> Plan:
+    """The plan for `host` (None: everything). `beat_schedule` is beat's --schedule file, if the target sets one."""
+    deploy = topology.deploy
+    if deploy is None:
+        raise RenderError("the topology has no deploy section: add deploy.working_directory and deploy.celery")
+    _check_host(topology, host)
+    prefix = topology.unit_prefix
+    programs = [
+        _worker(topology, deploy, name, pool)
+        for name, pool in topology.pools.items()
+        if host is None or not pool.hosts or host in pool.hosts
+    ]
+    if host is None or host == singleton_host(topology):
+        if topology.beat is not None:
+            programs.append(_beat(topology, deploy, beat_schedule))
+        if deploy.flower.enabled:
+            programs.append(_flower(topology, deploy))
+    topology_file = deploy.topology_file or f"{deploy.working_directory}/topology.yaml"
+    return Plan(prefix, source, topology.app, deploy, topology_file, tuple(programs))
+
+
+def hosts(topology: Topology) -> list[str]:
+    """Every machine the file names, in file order."""
+    named = [h for pool in topology.pools.values() for h in pool.hosts or ()]
+    return list(dict.fromkeys(named))
+
+
+def singleton_host(topology: Topology) -> str | None:
+    """The one machine that runs beat (and Flower): beat.host, else the first host named; None if none is named."""
+    if topology.beat is not None and topology.beat.host is not None:
+        return topology.beat.host
+    named = hosts(topology)
+    return named[0] if named else None
+
+
+def _check_host(topology: Topology, host: str | None) -> None:
+    named = hosts(topology)
+    if host is not None and named and host not in named:
+        raise RenderError(f"host {host!r} is not named by any pool's hosts; known hosts: {', '.join(named)}")
+
+
+def stop_timeout(topology: Topology, pool: Pool) -> int:
+    """Above the longest hard time limit a task of this pool can have, so a warm shutdown is never cut short."""
+    if pool.time_limit is not None:
+        return pool.time_limit + STOP_MARGIN
+    limits = [topology.defaults.time_limit]
+    for route in topology.routes.values():
+        if (route.queue or topology.defaults.queue) in pool.queues:
+            limits.append(route.time_limit if route.time_limit is not None else topology.defaults.time_limit)
+    known = [limit for limit in limits if limit is not None]
+    return (max(known) if known else STOP_FALLBACK) + STOP_MARGIN
+
+
+def worker_argv(topology: Topology, deploy: Deploy, name: str) -> tuple[str, ...]:
+    pool = topology.pools[name]
+    argv = [deploy.celery, "-A", topology.app, "worker", f"--loglevel={pool.loglevel.upper()}"]
+    argv += [f"--queues={','.join(pool.queues)}", f"--hostname={topology.pool_hostname(name)}", f"--pool={pool.pool}"]
+    if pool.autoscale is not None:
+        argv.append(f"--autoscale={pool.autoscale.max},{pool.autoscale.min}")
+    elif pool.concurrency is not None:
+        argv.append(f"--concurrency={pool.concurrency}")
+    options = (
+        ("prefetch-multiplier", pool.prefetch_multiplier),
+        ("max-tasks-per-child", pool.max_tasks_per_child),
+        ("max-memory-per-child", pool.max_memory_per_child),
+        ("time-limit", pool.time_limit),
+        ("soft-time-limit", pool.soft_time_limit),
+    )
+    argv += [f"--{option}={value}" for option, value in options if value is not None]
+    return tuple(argv)
+
+
+def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Program:
+    return Program(
+        name=f"{topology.unit_prefix}-worker-{name}",
+        kind="worker",
+        description=f"Celery worker pool {name} ({', '.join(pool.queues)})",
+        argv=worker_argv(topology, deploy, name),
+        stop_timeout=stop_timeout(topology, pool),
+    )
+
+
+def _beat(topology: Topology, deploy: Deploy, schedule: str | None) -> Program:
+    argv = [deploy.celery, "-A", topology.app, "beat", "--loglevel=INFO"]
+    if schedule is not None:
+        argv.append(f"--schedule={schedule}")
+    return Program(f"{topology.unit_prefix}-beat", "beat", "Celery beat (the one scheduler)", tuple(argv), STOP_MARGIN)
+
+
+def _flower(topology: Topology, deploy: Deploy) -> Program:
+    flower = deploy.flower
+    argv = (deploy.celery, "-A", topology.app, "flower", f"--address={flower.address}", f"--port={flower.port}")
+    return Program(f"{topology.unit_prefix}-flower", "flower", "Celery Flower monitor", argv, STOP_MARGIN)

@@ -1,0 +1,40 @@
+"""systemd: one service per pool, one beat service, an opt-in Flower service, and a target grouping them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..model import Topology
+from . import jinja
+from .plan import RenderedFile, build
+
+TEMPLATES = {"worker": "worker.service.j2", "beat": "beat.service.j2", "flower": "flower.service.j2"}
+
+
+def state_directory(prefix: str) -> str:
+    """Where beat keeps its schedule (systemd's StateDirectory=, writable under ProtectSystem=strict)."""
+    return f"/var/lib/{prefix}"
+
+
+def owned_patterns(prefix: str) -> tuple[str, ...]:
+    """The file names this target writes for `prefix` (what stale-file detection looks at)."""
+    return (f"{prefix}-*.service", f"{prefix}.target")
+
+
+def render(
+    topology: Topology, source: str, host: str | None = None, template_dirs: Sequence[str | Path] = ()
+) -> list[RenderedFile]:
+    prefix = topology.unit_prefix
+    plan = build(topology, source, host, beat_schedule=f"{state_directory(prefix)}/celerybeat-schedule")
+    env = jinja.environment("systemd", template_dirs)
+    common = {"header": jinja.header(source), "plan": plan, "deploy": plan.deploy, "target": f"{prefix}.target"}
+    files = [
+        RenderedFile(
+            f"{program.name}.service",
+            env.get_template(TEMPLATES[program.kind]).render(common, program=program),
+        )
+        for program in plan.programs
+    ]
+    files.append(RenderedFile(f"{prefix}.target", env.get_template("target.j2").render(common)))
+    return sorted(files, key=lambda f: f.path)
