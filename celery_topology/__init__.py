@@ -6,6 +6,7 @@ on first use.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, TopologyError
@@ -20,7 +21,8 @@ __all__ = ["Problem", "Topology", "TopologyError", "celery_config", "configure",
 
 def __getattr__(name: str) -> Any:
     if name in ("celery_config", "configure"):
-        from . import celery_config as module
-
-        return getattr(module, name)
+        # The submodule shares the function's name: importing it binds the module here, so rebind both names.
+        module = importlib.import_module(f"{__name__}.celery_config")
+        globals().update(celery_config=module.celery_config, configure=module.configure)
+        return globals()[name]
     raise AttributeError(name)

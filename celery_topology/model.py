@@ -164,7 +164,9 @@ class Defaults(Strict):
 
 
 class QueueSpec(Strict):
-    pass
+    # RabbitMQ x-max-priority (0: a plain queue, priorities ignored); Redis ignores it.
+    # Changing it on an existing RabbitMQ queue needs the queue deleted first (PRECONDITION_FAILED).
+    max_priority: Annotated[int, Field(ge=0, le=255)] = 9
 
 
 class Route(Strict):

@@ -1,0 +1,107 @@
+"""Retry policies from the topology, applied on the worker without any change to task code.
+
+When the app is finalized (or at once if it already is), every registered task whose
+name does not start with `celery.` gets the attributes Celery's own autoretry reads
+(`autoretry_for`, `max_retries`, `retry_backoff`, `retry_backoff_max`, `retry_jitter`,
+`default_retry_delay`) and its time limits, computed from `Router.resolve(task.name)`;
+then Celery's `add_autoretry_behaviour` wraps it. Whatever the task's own code sets
+(decorator options or class attributes) wins. A task retried `max_retries` times that
+fails again is recorded as FAILURE by Celery, and `on_retries_exhausted` logs it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import logging
+from typing import Any
+
+from celery import Celery, Task
+from celery.app.autoretry import add_autoretry_behaviour
+from celery.signals import task_failure
+
+from .errors import Problem, TopologyError
+from .model import RetryPolicy
+from .router import Resolution, Router
+
+logger = logging.getLogger("celery_topology.retries")
+POLICY_MARK = "_topology_resolution"
+
+
+def exception_class(ref: str) -> type[BaseException]:
+    """`ConnectionError` (a builtin) or `package.module.Error` -> the class."""
+    module_name, _, name = ref.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name) if module_name else builtins, name)
+    except (ImportError, AttributeError) as exc:
+        found = exc
+    if not (isinstance(found, type) and issubclass(found, BaseException)):
+        raise TopologyError(
+            [Problem("", None, None, "retry.errors", f"{ref!r} is not an importable exception class", "retry-error")]
+        )
+    return found
+
+
+def task_attributes(found: Resolution) -> dict[str, Any]:
+    """The Task attributes that make Celery retry as `found.retry` says, and apply the time limits."""
+    policy: RetryPolicy = found.retry
+    exponential = policy.backoff == "exponential" and bool(policy.delay)
+    return {
+        "autoretry_for": tuple(exception_class(ref) for ref in policy.errors or ()),
+        "max_retries": policy.max_retries,
+        "default_retry_delay": policy.delay,
+        "retry_backoff": policy.delay if exponential else False,
+        "retry_backoff_max": policy.max_delay,
+        "retry_jitter": bool(policy.jitter),
+        "time_limit": found.time_limit,
+        "soft_time_limit": found.soft_time_limit,
+    }
+
+
+def _set_by_code(task: Task, attribute: str) -> bool:
+    """True when the task's own class (decorator options land there) or instance sets `attribute`."""
+    return attribute in vars(type(task)) or attribute in vars(task)
+
+
+def apply_policy(task: Task, router: Router) -> None:
+    """Give one task the topology's retry policy and time limits, unless its code says otherwise."""
+    if task.name is None or task.name.startswith("celery.") or hasattr(task, POLICY_MARK):
+        return
+    found = router.resolve(task.name)
+    for attribute, value in task_attributes(found).items():
+        if not _set_by_code(task, attribute):
+            setattr(task, attribute, value)
+    setattr(task, POLICY_MARK, found)
+    add_autoretry_behaviour(task)
+
+
+def on_retries_exhausted(task: Task, task_id: str, exc: BaseException) -> None:
+    """The one place that acts when a task has used up its retries (Celery has already stored FAILURE)."""
+    logger.error("retries exhausted: task=%s id=%s exception=%r", task.name, task_id, exc)
+
+
+def _check_exhausted(
+    sender: Task | None = None, task_id: str = "", exception: BaseException | None = None, **_: Any
+) -> None:
+    """`task_failure` handler: a listed exception on the last allowed try means the retries are exhausted."""
+    if sender is None or exception is None or not hasattr(sender, POLICY_MARK):
+        return
+    retried_for = tuple(getattr(sender, "autoretry_for", ()))
+    max_retries = sender.max_retries
+    last_try = max_retries is not None and (sender.request.retries or 0) >= max_retries
+    if retried_for and isinstance(exception, retried_for) and last_try:
+        on_retries_exhausted(sender, task_id, exception)
+
+
+def install(app: Celery, router: Router) -> None:
+    """Apply policies to every task of `app` once it is finalized, and watch for exhausted retries."""
+
+    def apply_all(sender: Celery | None = None, **_: Any) -> None:
+        for task in list(app.tasks.values()):
+            apply_policy(task, router)
+
+    if app.finalized:
+        apply_all()
+    else:
+        app.on_after_finalize.connect(apply_all, weak=False)
+    task_failure.connect(_check_exhausted, weak=False, dispatch_uid="celery_topology.retries")

@@ -1,0 +1,1 @@
+"""The agentic clinical assistant: a small example app whose Celery workers celery-topology runs."""
