@@ -2,9 +2,12 @@
 
 Celery's rule (`celery.app.routes.MapRoute`): a key without `*` is an exact task
 name and wins wherever it stands; a key with `*` is an fnmatch pattern and the first
-matching pattern in file order wins. Here every pattern is joined into one regular
-expression whose alternatives keep file order, and answers are cached per task name,
-so a lookup does not walk the pattern list.
+matching pattern in file order wins. Celery tries every pattern on every send. Here
+patterns are indexed by their literal prefix (the text before the first glob
+character): a lookup tries only the patterns whose prefix starts the task name, in
+file order, so its cost depends on the name's length and not on the number of
+routes (patterns that start with a glob character are candidates for every name).
+Answers are also cached per task name.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from functools import lru_cache
 
 from .model import RetryPolicy, Route, Topology
 
+_GLOB_CHAR = re.compile(r"[*?\[]")
 RETRY_FALLBACK = RetryPolicy(max_retries=3, delay=180, backoff="fixed", max_delay=600, jitter=False, errors=[])
 
 
@@ -32,6 +36,12 @@ class Resolution:
     soft_time_limit: int | None
 
 
+def literal_prefix(pattern: str) -> str:
+    """The text before the first glob character: every name the pattern matches starts with it."""
+    found = _GLOB_CHAR.search(pattern)
+    return pattern[: found.start()] if found else pattern
+
+
 def merge_retry(*layers: RetryPolicy | None) -> RetryPolicy:
     """Later layers override earlier ones key by key; unset keys fall back to RETRY_FALLBACK."""
     values = RETRY_FALLBACK.model_dump()
@@ -44,22 +54,30 @@ def merge_retry(*layers: RetryPolicy | None) -> RetryPolicy:
 class Router:
     def __init__(self, topology: Topology) -> None:
         self.topology = topology
-        self.exact: dict[str, str] = {k: k for k in topology.routes if "*" not in k}
+        self.exact: frozenset[str] = frozenset(k for k in topology.routes if "*" not in k)
         self.patterns: list[str] = [k for k in topology.routes if "*" in k]
-        joined = "|".join(f"(?P<p{i}>{fnmatch.translate(p)})" for i, p in enumerate(self.patterns))
-        self._regex = re.compile(joined) if joined else None
+        self._matchers = [re.compile(fnmatch.translate(p)).match for p in self.patterns]
+        by_prefix: dict[str, list[int]] = {}
+        for i, pattern in enumerate(self.patterns):
+            by_prefix.setdefault(literal_prefix(pattern), []).append(i)
+        self._by_prefix = {prefix: tuple(found) for prefix, found in by_prefix.items()}
+        self._prefix_lengths = sorted({len(prefix) for prefix in by_prefix})
         self.resolve = lru_cache(maxsize=65536)(self._resolve)
 
     def match(self, task: str) -> str | None:
-        """The route key that applies to `task`, or None."""
+        """The route key that applies to `task`, or None: exactly Celery's answer."""
         if task in self.exact:
             return task
-        if self._regex is None:
-            return None
-        found = self._regex.match(task)
-        if found is None or found.lastgroup is None:
-            return None
-        return self.patterns[int(found.lastgroup[1:])]
+        by_prefix = self._by_prefix
+        candidates: list[int] = []
+        for length in self._prefix_lengths:
+            if length > len(task):
+                break
+            candidates.extend(by_prefix.get(task[:length], ()))
+        for i in sorted(candidates):
+            if self._matchers[i](task):
+                return self.patterns[i]
+        return None
 
     def _resolve(self, task: str) -> Resolution:
         defaults = self.topology.defaults
