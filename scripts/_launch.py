@@ -1,0 +1,38 @@
+"""What the run scripts share: find the topology, validate it, exec `celery` with the examples importable."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from celery_topology import Topology, TopologyError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def topology_for_scripts() -> tuple[Path, Topology]:
+    """CELERY_TOPOLOGY_FILE, else ./topology.yaml, else the repository's own; validated (exit 1 with every problem)."""
+    named = os.environ.get("CELERY_TOPOLOGY_FILE")
+    path = Path(named) if named else Path("topology.yaml")
+    if not named and not path.is_file():
+        path = ROOT / "topology.yaml"
+    try:
+        return path.resolve(), load(path)
+    except TopologyError as exc:
+        sys.exit(str(exc))
+
+
+def celery_binary() -> str:
+    """The `celery` beside this Python (the virtualenv's)."""
+    return str(Path(sys.executable).parent / "celery")
+
+
+def exec_celery(topology: Path, argv: list[str]) -> NoReturn:
+    """Become `argv`, with CELERY_TOPOLOGY_FILE set and the examples package importable."""
+    env = dict(os.environ, CELERY_TOPOLOGY_FILE=str(topology))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EXAMPLES), env.get("PYTHONPATH")]))
+    print("exec:", " ".join(argv), flush=True)
+    os.execve(argv[0], argv, env)

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Start the one Celery beat of the clinical assistant; its schedule comes from topology.yaml.
+
+    python scripts/run_beat.py [-- extra `celery beat` arguments]
+
+Run exactly one beat per topology: two would run every periodic task twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from _launch import celery_binary, exec_celery, topology_for_scripts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("extra", nargs="*", help="more `celery beat` arguments, after --")
+    args = parser.parse_args()
+    path, topology = topology_for_scripts()
+    if topology.beat is None or not topology.beat.schedule:
+        sys.exit(f"{path}: the topology has no beat.schedule entries; nothing to schedule")
+    exec_celery(path, [celery_binary(), "-A", topology.app, "beat", "--loglevel=INFO", *args.extra])
+
+
+if __name__ == "__main__":
+    main()
