@@ -7,12 +7,13 @@ matches no route, so it lands on the default queue.
 
 from __future__ import annotations
 
+import mmap
 import time
 from pathlib import Path
 
 from agentic_clinical_assistant.workers.celery_app import app
 
-__all__ = ["app", "slow"]
+__all__ = ["app", "slow", "write_execute"]
 
 
 @app.task(name="render_tests.slow")
@@ -22,3 +23,13 @@ def slow(seconds: float, marker: str) -> str:
     time.sleep(seconds)
     Path(f"{marker}.finished").write_text("")
     return marker
+
+
+@app.task(name="render_tests.write_execute")
+def write_execute(marker: str) -> None:
+    """Write `<marker>.wx-allowed` or `<marker>.wx-refused`: whether this pool child may map W+X memory."""
+    try:
+        mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC).close()
+        Path(f"{marker}.wx-allowed").write_text("")
+    except OSError:
+        Path(f"{marker}.wx-refused").write_text("")

@@ -219,3 +219,29 @@ def test_each_systemd_exec_start_run_directly_brings_up_the_same_worker(live: Li
     finally:
         for worker in workers:
             worker.stop(timeout=60)
+
+
+MDWE = (
+    "import ctypes, os, sys; assert ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) == 0; os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def test_a_prefork_worker_works_under_memory_deny_write_execute(live: LiveTopology) -> None:
+    """What deploy.hardening.memory_deny_write_execute would do, measured with the kernel's PR_SET_MDWE.
+
+    The example's worker (celery, kombu, billiard, redis-py) runs tasks with W+X mappings refused;
+    the option stays opt-in because task code may need them (JITs, some cffi/ctypes callbacks).
+    """
+    (unit,) = [f.text for f in render(live.topology, "systemd", "topology.yaml") if f.path.endswith("-default.service")]
+    name, value = systemd_words(unit, "Environment")[0].split("=", 1)
+    argv = [str(BIN / "python"), "-c", MDWE, *systemd_words(unit, "ExecStart")]
+    worker = Process(argv, live.work.parent / "mdwe.log", env={**live.env, name: value}, cwd=live.work)
+    try:
+        worker.wait_for_output(" ready.", 120)
+        marker = live.work / "mdwe"
+        live.control.send_task("render_tests.slow", args=[0, str(marker)], queue="default")
+        live.control.send_task("render_tests.write_execute", args=[str(marker)], queue="default")
+        wait_for(lambda: Path(f"{marker}.finished").exists() and Path(f"{marker}.wx-refused").exists(), 60, "tasks")
+        assert not Path(f"{marker}.wx-allowed").exists()
+    finally:
+        worker.stop(timeout=60)
