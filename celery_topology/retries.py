@@ -1,6 +1,6 @@
 """Retry policies from the topology, applied on the worker without any change to task code.
 
-When the app is finalized (or at once if it already is), every registered task whose
+When the app is finalized and when its worker starts, every registered task whose
 name does not start with `celery.` gets the attributes Celery's own autoretry reads
 (`autoretry_for`, `max_retries`, `retry_backoff`, `retry_backoff_max`, `retry_jitter`,
 `default_retry_delay`) and its time limits, computed from `Router.resolve(task.name)`;
@@ -14,32 +14,44 @@ from __future__ import annotations
 import builtins
 import importlib
 import logging
+from functools import cache
 from typing import Any
 
 from celery import Celery, Task
 from celery.app.autoretry import add_autoretry_behaviour
-from celery.signals import task_failure
+from celery.signals import task_failure, worker_init
 
 from .errors import Problem, TopologyError
-from .model import RetryPolicy
+from .model import RetryPolicy, Topology
 from .router import Resolution, Router
 
 logger = logging.getLogger("celery_topology.retries")
 POLICY_MARK = "_topology_resolution"
 
 
-def exception_class(ref: str) -> type[BaseException]:
-    """`ConnectionError` (a builtin) or `package.module.Error` -> the class."""
+@cache
+def exception_class(ref: str, where: str = "retry.errors") -> type[BaseException]:
+    """`ConnectionError` (a builtin) or `package.module.Error` -> the class; TopologyError if it is not one."""
     module_name, _, name = ref.rpartition(".")
     try:
         found = getattr(importlib.import_module(module_name) if module_name else builtins, name)
     except (ImportError, AttributeError) as exc:
         found = exc
     if not (isinstance(found, type) and issubclass(found, BaseException)):
-        raise TopologyError(
-            [Problem("", None, None, "retry.errors", f"{ref!r} is not an importable exception class", "retry-error")]
+        message = (
+            f"{ref!r} is not an importable exception class; check the import path and that its package is installed"
         )
+        raise TopologyError([Problem("", None, None, where, message, "retry-error")])
     return found
+
+
+def check_exceptions(topology: Topology) -> None:
+    """Import every exception the file names now, so a typo fails at start-up and not at the first failure."""
+    layers = {"defaults.retry.errors": topology.defaults.retry}
+    layers.update({f"routes.{key}.retry.errors": route.retry for key, route in topology.routes.items()})
+    for where, policy in layers.items():
+        for ref in policy.errors or () if policy else ():
+            exception_class(ref, where)
 
 
 def task_attributes(found: Resolution) -> dict[str, Any]:
@@ -59,8 +71,17 @@ def task_attributes(found: Resolution) -> dict[str, Any]:
 
 
 def _set_by_code(task: Task, attribute: str) -> bool:
-    """True when the task's own class (decorator options land there) or instance sets `attribute`."""
-    return attribute in vars(type(task)) or attribute in vars(task)
+    """True when the task's own class (decorator options land there) or instance sets `attribute`.
+
+    `Task.bind` copies some settings (the time limits among them) onto the class: a value equal to
+    the setting came from the configuration, not from the task's code.
+    """
+    if attribute in vars(task):
+        return True
+    if attribute not in vars(type(task)):
+        return False
+    setting = dict(type(task).from_config).get(attribute)
+    return setting is None or getattr(task, attribute) != task.app.conf.get(setting)
 
 
 def apply_policy(task: Task, router: Router) -> None:
@@ -94,14 +115,25 @@ def _check_exhausted(
 
 
 def install(app: Celery, router: Router) -> None:
-    """Apply policies to every task of `app` once it is finalized, and watch for exhausted retries."""
+    """Apply policies to every task of `app`, and watch for exhausted retries.
 
-    def apply_all(sender: Celery | None = None, **_: Any) -> None:
+    Twice, both idempotent: when the app is finalized (function tasks are created then), and when
+    a worker of this app starts (`worker_init`, before any tracer captures `task.run`), which also
+    catches class-based tasks registered after finalization.
+    """
+
+    def apply_all(**_: Any) -> None:
         for task in list(app.tasks.values()):
             apply_policy(task, router)
 
+    def on_worker_init(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is app:
+            apply_all()
+
+    check_exceptions(router.topology)
     if app.finalized:
         apply_all()
     else:
         app.on_after_finalize.connect(apply_all, weak=False)
+    worker_init.connect(on_worker_init, weak=False)
     task_failure.connect(_check_exhausted, weak=False, dispatch_uid="celery_topology.retries")

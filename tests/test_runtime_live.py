@@ -60,6 +60,17 @@ def steady(self):
     raise TimeoutError("still down")
 
 
+class Legacy(app.Task):
+    name = "probe.legacy"
+
+    def run(self):
+        note("probe:legacy", self, "try")
+        raise ConnectionError("class-based, registered late")
+
+
+app.register_task(Legacy())
+
+
 @app.task(name="probe.wrong", bind=True)
 def wrong(self):
     note("probe:wrong", self, "try")
@@ -148,7 +159,7 @@ def test_retry_policies(tmp_path: Path, fresh_redis: RedisServer) -> None:
         pools={"all": {"queues": ["default"], "concurrency": 2}},
     )
     app = producer(path, env)
-    sent = {name: app.send_task(f"probe.{name}") for name in ("flaky", "steady", "wrong")}
+    sent = {name: app.send_task(f"probe.{name}") for name in ("flaky", "steady", "wrong", "legacy")}
     worker = start_worker("probe_app", ["default"], "all@test", env, tmp_path / "worker.log", concurrency=2)
     try:
         for result in sent.values():
@@ -158,7 +169,7 @@ def test_retry_policies(tmp_path: Path, fresh_redis: RedisServer) -> None:
     assert {name: r.state for name, r in sent.items()} == dict.fromkeys(sent, "FAILURE")
     flaky = [float(t) for _, _, t in records(fresh_redis, "probe:flaky")]
     steady = [float(t) for _, _, t in records(fresh_redis, "probe:steady")]
-    assert len(flaky) == 4 and len(steady) == 3, (flaky, steady)
+    assert len(flaky) == len(records(fresh_redis, "probe:legacy")) == 4 and len(steady) == 3, (flaky, steady)
     for measured, expected in zip(gaps(flaky) + gaps(steady), [1, 2, 3, 1, 1], strict=True):
         assert expected - 0.1 <= measured <= expected + 1.5, (gaps(flaky), gaps(steady))
     assert len(records(fresh_redis, "probe:wrong")) == 1

@@ -1,0 +1,110 @@
+"""celery_config(topology) and configure(app): the settings themselves, without a broker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from celery import Celery
+from celery.schedules import crontab
+
+from celery_topology import TopologyError, celery_config, configure, load
+from celery_topology.model import Topology
+from celery_topology.retries import POLICY_MARK
+
+from support import ROOT
+
+SHIPPED = ROOT / "topology.yaml"
+
+
+def small(broker: str = "redis://127.0.0.1:6379/0", **extra: Any) -> Topology:
+    body = {
+        "version": 1,
+        "app": "app",
+        "broker": {"url": broker},
+        "defaults": {"retry": {"max_retries": 4, "delay": 5, "errors": ["ConnectionError", "json.JSONDecodeError"]}},
+        "queues": {"default": {}, "fast": {}, "plain": {"max_priority": 0}},
+        "routes": {"*": {"queue": "fast", "priority": 7, "time_limit": 9, "retry": {"backoff": "fixed"}}},
+        "pools": {"all": {"queues": ["default", "fast", "plain"]}},
+        **extra,
+    }
+    return Topology.model_validate(body)
+
+
+def test_shipped_settings() -> None:
+    config = celery_config(load(SHIPPED, environ={}))
+    queues = {q.name: q for q in config["task_queues"]}
+    assert list(queues) == ["default", "agent", "ingestion", "evaluation", "benchmark"]
+    for name, queue in queues.items():
+        assert (queue.exchange.name, queue.exchange.type, queue.routing_key) == (name, "direct", name)
+        assert not queue.queue_arguments  # Redis: no x-max-priority
+    assert config["task_default_queue"] == config["task_default_routing_key"] == "default"
+    assert config["task_create_missing_queues"] is False
+    assert "task_default_priority" not in config
+    assert (config["task_acks_late"], config["task_reject_on_worker_lost"], config["worker_prefetch_multiplier"]) == (
+        True,
+        True,
+        1,
+    )
+    assert config["broker_transport_options"] == {"visibility_timeout": 7200, "priority_steps": list(range(10))}
+    assert config["result_backend_transport_options"] == {"visibility_timeout": 7200}
+    assert (config["task_time_limit"], config["task_soft_time_limit"]) == (1800, 1500)
+    assert config["broker_url"] == config["result_backend"] == "redis://localhost:6379/0"
+    nightly = config["beat_schedule"]["nightly-evaluation"]
+    assert nightly["schedule"] == crontab(minute="0", hour="2") and nightly["options"] == {"expires": 3600}
+    assert config["timezone"] == "UTC"
+
+
+def test_routes_carry_native_priorities() -> None:
+    route = celery_config(load(SHIPPED, environ={}))["task_routes"][0]
+    assert route("agentic_clinical_assistant.workers.tasks.agent.run_intake_agent") == {"queue": "agent", "priority": 1}
+    assert route("not.routed") == {"queue": "default", "priority": 4}  # 5 of 0..9 on Redis' inverted scale
+    rabbit = celery_config(small("amqp://127.0.0.1:5672//"))
+    assert rabbit["task_routes"][0]("anything") == {"queue": "fast", "priority": 7}
+    arguments = {q.name: q.queue_arguments for q in rabbit["task_queues"]}
+    assert arguments == {"default": {"x-max-priority": 9}, "fast": {"x-max-priority": 9}, "plain": None}
+    assert "broker_transport_options" not in rabbit
+
+
+def test_policies_reach_tasks_but_not_celerys_own() -> None:
+    app = Celery("policies", set_as_current=False)
+    configure(app, small())
+
+    @app.task(name="work.plain")
+    def plain() -> None: ...
+
+    @app.task(name="work.own", max_retries=7, autoretry_for=(KeyError,))
+    def own() -> None: ...
+
+    app.finalize()
+    task = app.tasks["work.plain"]
+    assert task.autoretry_for == (ConnectionError, __import__("json").JSONDecodeError)
+    assert (task.max_retries, task.default_retry_delay, task.retry_backoff, task.retry_jitter) == (4, 5, False, False)
+    assert task.time_limit == 9 and hasattr(task, "_orig_run")
+    assert (app.tasks["work.own"].max_retries, app.tasks["work.own"].autoretry_for) == (7, (KeyError,))
+    builtin = [t for name, t in app.tasks.items() if name.startswith("celery.")]
+    assert builtin and not any(hasattr(t, "_orig_run") or hasattr(t, POLICY_MARK) for t in builtin)
+
+
+def test_unknown_exception_is_refused_at_configure() -> None:
+    topology = small(routes={"work.*": {"retry": {"errors": ["TimeoutError", "nope.Missing"]}}})
+    with pytest.raises(TopologyError) as caught:
+        configure(Celery("broken", set_as_current=False), topology)
+    [problem] = caught.value.problems
+    assert (problem.path, problem.code) == ("routes.work.*.retry.errors", "retry-error")
+    assert problem.message.startswith("'nope.Missing' is not an importable exception class")
+
+
+def test_configure_reads_celery_topology_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CELERY_TOPOLOGY_FILE", str(SHIPPED))
+    app = Celery("from-env", set_as_current=False)
+    assert configure(app).app == "agentic_clinical_assistant.workers.celery_app"
+    assert app.conf.task_default_queue == "default" and app.conf.task_create_missing_queues is False
+
+
+def test_validate_path_does_not_import_celery() -> None:
+    code = f"import sys, celery_topology; celery_topology.load({str(SHIPPED)!r}); print(sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'kombu')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
