@@ -50,14 +50,15 @@ class CeleryRouter:
     """`task_routes` entry: the compiled router answering in Celery's router signature."""
 
     def __init__(self, topology: Topology, router: Router | None = None) -> None:
-        self.router = router or Router(topology)
-        self._native = [native_priority(topology, p) for p in range(PRIORITY_LEVELS)]
+        router = router or Router(topology)
+        self.match = router.match
+        self._answers = {key: (queue, native_priority(topology, p)) for key, (queue, p) in router.destinations.items()}
 
     def __call__(
         self, name: str, args: Any = None, kwargs: Any = None, options: Any = None, **kw: Any
     ) -> dict[str, Any]:
-        found = self.router.resolve(name)
-        return {"queue": found.queue, "priority": self._native[found.priority]}  # a new dict: Celery pops from it
+        queue, priority = self._answers[self.match(name)]
+        return {"queue": queue, "priority": priority}  # a new dict each time: Celery pops from it
 
 
 def queues(topology: Topology) -> tuple[Queue, ...]:

@@ -7,7 +7,7 @@ patterns are indexed by their literal prefix (the text before the first glob
 character): a lookup tries only the patterns whose prefix starts the task name, in
 file order, so its cost depends on the name's length and not on the number of
 routes (patterns that start with a glob character are candidates for every name).
-Answers are also cached per task name.
+Route keys found are also cached per task name.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def merge_retry(*layers: RetryPolicy | None) -> RetryPolicy:
 
 
 class Router:
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, cache_size: int = 65536) -> None:
         self.topology = topology
         self.exact: frozenset[str] = frozenset(k for k in topology.routes if "*" not in k)
         self.patterns: list[str] = [k for k in topology.routes if "*" in k]
@@ -62,9 +62,16 @@ class Router:
             by_prefix.setdefault(literal_prefix(pattern), []).append(i)
         self._by_prefix = {prefix: tuple(found) for prefix, found in by_prefix.items()}
         self._prefix_lengths = sorted({len(prefix) for prefix in by_prefix})
-        self.resolve = lru_cache(maxsize=65536)(self._resolve)
+        self.match = lru_cache(maxsize=cache_size)(self._match) if cache_size else self._match
+        defaults = topology.defaults
+        keyed: list[tuple[str | None, Route]] = [*topology.routes.items(), (None, Route())]
+        self.destinations: dict[str | None, tuple[str, int]] = {
+            key: (route.queue or defaults.queue, defaults.priority if route.priority is None else route.priority)
+            for key, route in keyed
+        }
+        self._retry: dict[str | None, RetryPolicy] = {}
 
-    def match(self, task: str) -> str | None:
+    def _match(self, task: str) -> str | None:
         """The route key that applies to `task`, or None: exactly Celery's answer."""
         if task in self.exact:
             return task
@@ -79,16 +86,20 @@ class Router:
                 return self.patterns[i]
         return None
 
-    def _resolve(self, task: str) -> Resolution:
+    def resolve(self, task: str) -> Resolution:
+        """Everything the topology decides for `task`: its route, queue, priority, retry policy and time limits."""
         defaults = self.topology.defaults
         key = self.match(task)
         route = self.topology.routes[key] if key is not None else Route()
+        if key not in self._retry:
+            self._retry[key] = merge_retry(defaults.retry, route.retry)
+        queue, priority = self.destinations[key]
         return Resolution(
             task=task,
             pattern=key,
-            queue=route.queue or defaults.queue,
-            priority=route.priority if route.priority is not None else defaults.priority,
-            retry=merge_retry(defaults.retry, route.retry),
+            queue=queue,
+            priority=priority,
+            retry=self._retry[key],
             time_limit=route.time_limit if route.time_limit is not None else defaults.time_limit,
             soft_time_limit=route.soft_time_limit if route.soft_time_limit is not None else defaults.soft_time_limit,
         )
