@@ -98,11 +98,18 @@ def test_a_template_dir_overrides_one_template_and_inherits_the_rest(tmp_path: P
     assert "KillMode=mixed" in result.output
 
 
-def test_an_undefined_variable_in_a_template_is_an_error(tmp_path: Path) -> None:
+def test_a_broken_template_is_an_error_with_its_place(tmp_path: Path) -> None:
     (tmp_path / "target.j2").write_text("{{ header }}\n{{ no_such_thing }}\n")
     result = run("systemd", "--template-dir", tmp_path)
-    assert result.exit_code != 0
-    assert "'no_such_thing' is undefined" in str(result.exception)
+    assert result.exit_code == 1
+    assert "Error: a systemd template failed: 'no_such_thing' is undefined\n" in result.output
+    (tmp_path / "target.j2").write_text("{{ header }}\n{% if %}\n")
+    result = run("systemd", "--template-dir", tmp_path)
+    assert result.exit_code == 1
+    assert (
+        f"Error: template {tmp_path / 'target.j2'}:2: Expected an expression, got 'end of statement block'"
+        in result.output
+    )
 
 
 def test_unknown_host_and_missing_deploy_are_refused(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import jinja2
+
 from ..model import Topology
 from . import supervisor, systemd
 from .plan import RenderedFile, RenderError
@@ -28,7 +30,12 @@ def render(
 ) -> list[RenderedFile]:
     """The files of `target` for `host` (None: every pool, beat and Flower), sorted by path."""
     renderer, _ = TARGETS[target]
-    return renderer(topology, source, host, template_dirs)
+    try:
+        return renderer(topology, source, host, template_dirs)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"a {target} template failed: {exc.message}") from exc
 
 
 def owned_patterns(target: str, topology: Topology) -> tuple[str, ...]:
