@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,15 @@ def test_write_flags_need_an_output_directory(flag: str) -> None:
 def test_written_files_are_world_readable_not_executable(tmp_path: Path) -> None:
     assert run("supervisor", "-o", tmp_path).exit_code == 0
     assert os.stat(tmp_path / "shop.conf").st_mode & 0o777 == 0o644
+
+
+def test_rendering_never_imports_celery() -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from celery_topology.cli import main; "
+        f"r = CliRunner().invoke(main, ['--file', {str(LARGE)!r}, 'render', 'systemd']); "
+        "assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'kombu')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
