@@ -216,6 +216,21 @@ def deploy_paths(t: Topology, doc: Document) -> Iterator[Problem]:
             )
 
 
+def unenforced_time_limits(t: Topology, doc: Document) -> Iterator[Problem]:
+    """Only the prefork and gevent pools enforce time limits; elsewhere a task runs past them (warning)."""
+    for name, pool in t.pools.items():
+        if pool.pool in ("threads", "solo", "eventlet"):
+            for key in ("time_limit", "soft_time_limit"):
+                if getattr(pool, key) is not None:
+                    yield doc.problem(
+                        ("pools", name, key),
+                        f"the {pool.pool} pool does not enforce {key} (only prefork and gevent do): a task runs past it"
+                        " until the unit's stop timeout kills it; use prefork or gevent, or limit the task itself",
+                        "time-limit-unenforced",
+                        severity="warning",
+                    )
+
+
 RULES: tuple[Rule, ...] = (
     undeclared_queues,
     unconsumed_queues,
@@ -228,6 +243,7 @@ RULES: tuple[Rule, ...] = (
     shadowed_routes,
     glob_without_star,
     deploy_paths,
+    unenforced_time_limits,
 )
 
 

@@ -14,6 +14,7 @@ from celery_topology import TopologyError, load
 from celery_topology.cli import main
 from celery_topology.render import RenderError
 from celery_topology.render.jinja import supervisor, systemd
+from celery_topology.validate import check
 
 from support import ROOT
 
@@ -109,3 +110,14 @@ def test_the_filters_escape_percent_dollar_and_blanks() -> None:
     for bad in ("a;b", "a #b"):
         with pytest.raises(RenderError):
             supervisor(bad)
+
+
+def test_time_limits_on_a_pool_that_cannot_enforce_them_are_a_warning(tmp_path: Path) -> None:
+    document = put(BASE, ("pools", "mail", "time_limit"), "5m")
+    file = tmp_path / "t.yaml"
+    file.write_text(yaml.safe_dump(document, sort_keys=False))
+    topology, problems = check(file, environ={})
+    assert topology is not None
+    (warning,) = [p for p in problems if p.code == "time-limit-unenforced"]
+    assert (warning.path, warning.severity) == ("pools.mail.time_limit", "warning")
+    assert warning.message.startswith("the threads pool does not enforce time_limit (only prefork and gevent do)")
