@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -147,3 +148,23 @@ def test_rendering_never_imports_celery() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def test_json_output_for_scripts(tmp_path: Path) -> None:
+    printed = json.loads(run("supervisor", "--format", "json").output)
+    assert [f["path"] for f in printed] == ["shop.conf"]
+    golden = (ROOT / "tests/golden/large/supervisor/shop.conf").read_text()
+    assert printed[0]["text"] == golden.replace("from tests/data/", f"from {ROOT}/tests/data/", 1)
+    written = json.loads(run("supervisor", "-o", tmp_path, "--format", "json").output)
+    assert written == {
+        "directory": str(tmp_path),
+        "written": ["shop.conf"],
+        "unchanged": [],
+        "stale": [],
+        "removed": [],
+    }
+    checked = run("supervisor", "-o", tmp_path, "--check", "--format", "json")
+    assert (checked.exit_code, json.loads(checked.output)) == (
+        0,
+        {"directory": str(tmp_path), "up_to_date": True, "diff": ""},
+    )

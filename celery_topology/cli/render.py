@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ import click
 from .. import files
 from ..render import TARGETS, RenderedFile, RenderError, owned_patterns
 from ..render import render as render_files
-from .common import topology_or_exit
+from .common import FORMAT, print_json, topology_or_exit
 
 
 @click.command()
@@ -27,6 +28,7 @@ from .common import topology_or_exit
     help="A directory whose templates replace the shipped ones of the same name (repeatable).",
 )
 @click.option("--host", help="Render only what this machine runs (pools whose hosts name it; beat on one host).")
+@FORMAT
 @click.pass_context
 def render(
     ctx: click.Context,
@@ -37,6 +39,7 @@ def render(
     prune: bool,
     template_dirs: tuple[Path, ...],
     host: str | None,
+    fmt: str,
 ) -> None:
     """Render TARGET's unit files; without -o, print them."""
     if output is None and (check or force or prune):
@@ -47,22 +50,35 @@ def render(
     except RenderError as exc:
         raise click.ClickException(str(exc)) from None
     if output is None:
-        for f in rendered:
-            click.echo(f"# ==> {f.path} <==\n{f.text}", nl=False)
+        _print_files(rendered, fmt)
         return
     patterns = owned_patterns(target, topology)
     if check:
-        _check(output, rendered, patterns)
+        _check(output, rendered, patterns, fmt)
     try:
         report = files.write(output, rendered, patterns, force=force, prune=prune)
     except files.WriteRefused as exc:
         click.echo(f"nothing written:\n{exc}", err=True)
         sys.exit(1)
-    _print_report(output, report)
+    if fmt == "json":
+        print_json({"directory": str(output), **asdict(report)})
+    else:
+        _print_report(output, report)
 
 
-def _check(output: Path, rendered: list[RenderedFile], patterns: tuple[str, ...]) -> None:
+def _print_files(rendered: list[RenderedFile], fmt: str) -> None:
+    if fmt == "json":
+        print_json([asdict(f) for f in rendered])
+        return
+    for f in rendered:
+        click.echo(f"# ==> {f.path} <==\n{f.text}", nl=False)
+
+
+def _check(output: Path, rendered: list[RenderedFile], patterns: tuple[str, ...], fmt: str) -> None:
     diff = files.drift(output, rendered, patterns)
+    if fmt == "json":
+        print_json({"directory": str(output), "up_to_date": not diff, "diff": diff})
+        sys.exit(1 if diff else 0)
     if diff:
         click.echo(diff, nl=False)
         click.echo(f"{output}: out of date; run the same command without --check", err=True)
