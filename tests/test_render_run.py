@@ -82,7 +82,7 @@ def test_supervisor_parses_the_config_and_each_command_round_trips(short_dir: Pa
     include = short_dir / rendered.path
     include.write_text(rendered.text)
     programs = parsed_programs(supervisord_conf(short_dir, include))
-    plan = build(topology, source)
+    plan = build(topology)
     intended: dict[str, Program] = {p.name: p for p in plan.programs}
     assert any("@%h" in word for p in plan.programs for word in p.argv)  # a % that supervisor must not expand
     assert sorted(programs) == sorted(intended)

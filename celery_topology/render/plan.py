@@ -41,14 +41,12 @@ class Plan:
     """Everything one machine (or, without a host, the whole topology) runs."""
 
     prefix: str
-    source: str  # the topology file the header names
-    app: str
     deploy: Deploy
     topology_file: str  # CELERY_TOPOLOGY_FILE for every process
     programs: tuple[Program, ...]
 
 
-def build(topology: Topology, source: str, host: str | None = None, beat_schedule: str | None = None) -> Plan:
+def build(topology: Topology, host: str | None = None, beat_schedule: str | None = None) -> Plan:
     """The plan for `host` (None: everything). `beat_schedule` is beat's --schedule file, if the target sets one."""
     deploy = topology.deploy
     if deploy is None:
@@ -66,7 +64,7 @@ def build(topology: Topology, source: str, host: str | None = None, beat_schedul
         if deploy.flower.enabled:
             programs.append(_flower(topology, deploy))
     topology_file = deploy.topology_file or f"{deploy.working_directory}/topology.yaml"
-    return Plan(prefix, source, topology.app, deploy, topology_file, tuple(programs))
+    return Plan(prefix, deploy, topology_file, tuple(programs))
 
 
 def hosts(topology: Topology) -> list[str]:

@@ -23,7 +23,7 @@ def owned_patterns(prefix: str) -> tuple[str, ...]:
 def render(
     topology: Topology, source: str, host: str | None = None, template_dirs: Sequence[str | Path] = ()
 ) -> list[RenderedFile]:
-    plan = build(topology, source, host)
+    plan = build(topology, host)
     env = jinja.environment("supervisor", template_dirs)
     text = env.get_template("group.conf.j2").render(header=jinja.header(source), plan=plan, deploy=plan.deploy)
     return [RenderedFile(f"{plan.prefix}.conf", text)]

@@ -26,7 +26,7 @@ def render(
     topology: Topology, source: str, host: str | None = None, template_dirs: Sequence[str | Path] = ()
 ) -> list[RenderedFile]:
     prefix = topology.unit_prefix
-    plan = build(topology, source, host, beat_schedule=f"{state_directory(prefix)}/celerybeat-schedule")
+    plan = build(topology, host, beat_schedule=f"{state_directory(prefix)}/celerybeat-schedule")
     env = jinja.environment("systemd", template_dirs)
     common = {"header": jinja.header(source), "plan": plan, "deploy": plan.deploy, "target": f"{prefix}.target"}
     files = [
