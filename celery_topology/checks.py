@@ -143,10 +143,13 @@ def duplicate_hostnames(t: Topology, doc: Document) -> Iterator[Problem]:
         seen[hostname] = (name, hosts)
 
 
-def literal_credentials(t: Topology, doc: Document) -> Iterator[Problem]:
-    """A password written into the file ends up in git; it must come from the environment."""
+def literal_credentials(doc: Document) -> Iterator[Problem]:
+    """A password written into the file ends up in git; it must come from the environment.
+
+    Reads the file as written (before ${VAR} expansion), so it also runs when the model is invalid.
+    """
     broker = doc.raw.get("broker") if isinstance(doc.raw, dict) else None
-    for key in ("url", "result_backend"):
+    for key, variable in (("url", "CELERY_BROKER_URL"), ("result_backend", "CELERY_RESULT_BACKEND")):
         raw = broker.get(key) if isinstance(broker, dict) else None
         if not isinstance(raw, str) or _ONLY_REFERENCE.match(raw):
             continue
@@ -154,7 +157,7 @@ def literal_credentials(t: Topology, doc: Document) -> Iterator[Problem]:
         if userinfo and ":" in userinfo.group(1) and not _ONLY_REFERENCE.match(userinfo.group(1).split(":", 1)[1]):
             yield doc.problem(
                 ("broker", key),
-                "a password is written in the file; move the URL to the environment or .env and write ${CELERY_BROKER_URL}",
+                f"a password is written in the file; move the URL to the environment or .env and write ${{{variable}}}",
                 "literal-credentials",
             )
 
@@ -238,13 +241,17 @@ RULES: tuple[Rule, ...] = (
     soft_below_hard,
     visibility_timeout,
     duplicate_hostnames,
-    literal_credentials,
     beat_host,
     shadowed_routes,
     glob_without_star,
     deploy_paths,
     unenforced_time_limits,
 )
+
+
+def file_problems(doc: Document) -> list[Problem]:
+    """The rules that read the file as written: they run even when the model cannot be built."""
+    return list(literal_credentials(doc))
 
 
 def run(topology: Topology, doc: Document) -> list[Problem]:

@@ -35,6 +35,7 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?|[-+]?[0-9
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9]+(:[0-5]?[0-9])+(\.[0-9]*)?")
 _OCTAL_LIKE = re.compile(r"[-+]?0[0-9_]+")
 _UNDERSCORE_INT = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*")
+_FORBIDDEN_CHAR = re.compile("[^\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
@@ -84,33 +85,8 @@ def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) ->
     the parse, so that the model and the checks can report everything else too.
     """
     doc = Document(file=str(path))
-    try:
-        blob = Path(path).read_bytes()
-    except OSError as exc:
-        doc.problems.append(
-            Problem(doc.file, None, None, "", f"cannot read the file: {exc.strerror}", "file-unreadable")
-        )
-        return doc
-    if len(blob) > MAX_BYTES:
-        doc.problems.append(
-            Problem(
-                doc.file,
-                None,
-                None,
-                "",
-                f"the file is larger than {MAX_BYTES} bytes; a topology is far smaller",
-                "file-too-large",
-            )
-        )
-        return doc
-    try:
-        text = blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        doc.problems.append(
-            Problem(
-                doc.file, None, None, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", "file-encoding"
-            )
-        )
+    text = _text(doc, Path(path))
+    if text is None:
         return doc
     if not _structure_ok(doc, text):
         return doc
@@ -130,21 +106,48 @@ def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) ->
     return doc
 
 
+def _text(doc: Document, path: Path) -> str | None:
+    """The file's text, read no further than the size cap, or None with the problem noted."""
+    try:
+        with path.open("rb") as stream:
+            blob = stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        doc.problems.append(
+            Problem(doc.file, None, None, "", f"cannot read the file: {exc.strerror}", "file-unreadable")
+        )
+        return None
+    if len(blob) > MAX_BYTES:
+        message = f"the file is larger than {MAX_BYTES} bytes; a topology is far smaller"
+        doc.problems.append(Problem(doc.file, None, None, "", message, "file-too-large"))
+        return None
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob.count(b"\n", 0, exc.start) + 1
+        col = exc.start - blob.rfind(b"\n", 0, exc.start)
+        message = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        doc.problems.append(Problem(doc.file, line, col, "", message, "file-encoding"))
+        return None
+
+
+def _characters_ok(doc: Document, text: str) -> bool:
+    """Refuse tabs and control characters, each at its line and column."""
+    for number, line in enumerate(text.split("\n"), 1):
+        bad = _FORBIDDEN_CHAR.search(line)
+        if bad is None:
+            continue
+        char = bad.group()
+        message = f"control character U+{ord(char):04X}; remove it"
+        if char == "\t":
+            message = "tab character; indent and separate with spaces"
+        code = "yaml-tab" if char == "\t" else "yaml-control-char"
+        doc.problems.append(Problem(doc.file, number, bad.start() + 1, "", message, code))
+    return not doc.problems
+
+
 def _structure_ok(doc: Document, text: str) -> bool:
-    """Refuse tabs, anchors, aliases, tags and deep nesting before building anything."""
-    for number, line in enumerate(text.splitlines(), 1):
-        if "\t" in line:
-            doc.problems.append(
-                Problem(
-                    doc.file,
-                    number,
-                    line.index("\t") + 1,
-                    "",
-                    "tab character; indent and separate with spaces",
-                    "yaml-tab",
-                )
-            )
-    if doc.problems:
+    """Refuse anchors, aliases, tags and deep nesting before building anything."""
+    if not _characters_ok(doc, text):
         return False
     depth = 0
     try:
@@ -192,7 +195,7 @@ def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
         mark.line + 1 if mark else None,
         mark.column + 1 if mark else None,
         "",
-        f"not valid YAML: {what}",
+        f"not valid YAML: {' '.join(what.split())}",
         "yaml-syntax",
     )
 

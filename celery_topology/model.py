@@ -41,7 +41,7 @@ def _grammar(pattern: str, allowed: str, what: str) -> Any:
         bad = next((c for c in value if not allowed_chars.match(c)), None)
         if bad is not None:
             raise ValueError(f"{bad!r} is not allowed in {what}")
-        raise ValueError(f"not a valid {what}")
+        raise ValueError(f"not {what}")
 
     return AfterValidator(check)
 

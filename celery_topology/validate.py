@@ -40,9 +40,19 @@ def check(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -
     doc = read(path, environ)
     if doc.data is None:
         return None, doc.problems
+    topology = _model(doc)
+    problems = doc.problems + checks.file_problems(doc)
+    if topology is not None:
+        problems += checks.run(topology, doc)
+    errors = [p for p in problems if p.severity == "error"]
+    return (None if errors else topology), _sorted(problems)
+
+
+def _model(doc: Document) -> Topology | None:
+    """The model of a parsed file, or None with its problems added to `doc.problems`."""
     version = doc.data.get("version")
-    if version != SUPPORTED_VERSION:
-        said = "is missing" if "version" not in doc.data else "is not supported"
+    if version != SUPPORTED_VERSION or isinstance(version, bool):
+        said = "is missing" if "version" not in doc.data else f"{str(version)[:20]!r} is not supported"
         doc.problems.append(
             doc.problem(
                 ("version",),
@@ -50,17 +60,14 @@ def check(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -
                 "version",
             )
         )
-        return None, doc.problems
+        return None
     try:
-        topology = Topology.model_validate(doc.data)
+        return Topology.model_validate(doc.data)
     except ValidationError as exc:
         placed = {p.path for p in doc.problems}
         translated = (_translate(doc, error) for error in exc.errors(include_url=False, include_input=True))
         doc.problems.extend(p for p in translated if p.path not in placed)
-        return None, _sorted(doc.problems)
-    problems = doc.problems + checks.run(topology, doc)
-    errors = [p for p in problems if p.severity == "error"]
-    return (None if errors else topology), _sorted(problems)
+        return None
 
 
 def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Topology:
