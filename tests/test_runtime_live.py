@@ -205,3 +205,35 @@ def test_beat_every_second_runs_on_the_right_pool(tmp_path: Path, fresh_redis: R
     assert {(label, host) for label, host, _ in ran} == {("beat", "ticks@test")}
     assert producer(path, env).conf.timezone == "Europe/Berlin"
     assert min(gaps([float(t) for _, _, t in ran])) > 0.5  # one run a second, not a burst
+
+
+def test_one_pool_many_queues_priority_first_then_fair(tmp_path: Path, fresh_redis: RedisServer) -> None:
+    """Redis: a worker on two queues takes the most urgent task across both, then alternates between them.
+
+    This is kombu's default `queue_order_strategy` (round_robin) over the ten priority steps; it is why
+    the generated configuration leaves that option alone.
+    """
+    path, env = probe(
+        tmp_path,
+        fresh_redis.url,
+        fresh_redis.url,
+        queues={"first": {}, "second": {}},
+        defaults={"queue": "first"},
+        routes={"probe.urgent": {"queue": "second", "priority": 9}, "probe.routine": {"queue": "first", "priority": 1}},
+        pools={"both": {"queues": ["first", "second"]}},
+    )
+    app = producer(path, env)
+    for queue in ("first", "second"):
+        for _ in range(6):
+            app.send_task("probe.routine", args=(queue,), queue=queue)
+    for _ in range(2):
+        app.send_task("probe.urgent", args=("urgent",))
+    worker = start_worker("probe_app", ["first", "second"], "both@test", env, tmp_path / "worker.log")
+    try:
+        wait_for(lambda: len(records(fresh_redis, "probe:ran")) == 14, 120, "14 probe tasks")
+    finally:
+        worker.stop()
+    order = [label for label, _, _ in records(fresh_redis, "probe:ran")]
+    assert order[:2] == ["urgent", "urgent"], order
+    longest_run = max(len(list(run)) for _, run in itertools.groupby(order[2:]))
+    assert longest_run <= 2, order  # not one queue drained before the other
