@@ -108,3 +108,17 @@ def test_validate_path_does_not_import_celery() -> None:
     code = f"import sys, celery_topology; celery_topology.load({str(SHIPPED)!r}); print(sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'kombu')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_beat_entries_with_their_own_queue_and_priority() -> None:
+    entry = {"task": "work.tick", "every": 90, "args": [1], "kwargs": {"k": "v"}, "queue": "plain", "priority": 8}
+    beat = {
+        "timezone": "Asia/Tokyo",
+        "schedule": {"tick": entry, "nightly": {"task": "work.n", "cron": "30 2 * * 1-5"}},
+    }
+    config = celery_config(small(beat=beat))
+    tick, nightly = config["beat_schedule"]["tick"], config["beat_schedule"]["nightly"]
+    assert (tick["schedule"].total_seconds(), tick["args"], tick["kwargs"]) == (90, (1,), {"k": "v"})
+    assert tick["options"] == {"queue": "plain", "priority": 1}  # 8 on Redis' inverted scale
+    assert nightly["schedule"] == crontab(minute="30", hour="2", day_of_week="1-5") and nightly["options"] == {}
+    assert config["timezone"] == "Asia/Tokyo"
