@@ -134,6 +134,6 @@ def install(app: Celery, router: Router) -> None:
     if app.finalized:
         apply_all()
     else:
-        app.on_after_finalize.connect(apply_all, weak=False)
-    worker_init.connect(on_worker_init, weak=False)
+        app.on_after_finalize.connect(apply_all, weak=False, dispatch_uid="celery_topology.retries")
+    worker_init.connect(on_worker_init, weak=False, dispatch_uid=f"celery_topology.retries.{id(app)}")
     task_failure.connect(_check_exhausted, weak=False, dispatch_uid="celery_topology.retries")
