@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import click
 
+from . import explain as _explain
 from . import render as _render
+from . import serve as _serve
+from . import status as _status
 from . import validate as _validate
 
 
@@ -33,3 +36,5 @@ def main(ctx: click.Context, file: str) -> None:
 for _command in (_validate.validate, _validate.schema):
     main.add_command(_command)
 main.add_command(_render.render)
+for _command in (_explain.route, _explain.show, _explain.graph, _status.status, _serve.serve):
+    main.add_command(_command)

@@ -1,0 +1,40 @@
+"""`route`, `show` and `graph`: the file explained, no broker needed."""
+
+from __future__ import annotations
+
+import click
+
+from ..explain import route_info, route_text, show_text
+from ..graph import mermaid
+from .common import FORMAT, print_json, topology_or_exit
+
+
+@click.command()
+@click.argument("task_name")
+@FORMAT
+@click.pass_context
+def route(ctx: click.Context, task_name: str, fmt: str) -> None:
+    """Where TASK_NAME goes: matched route, queue, priority, retry policy, and the pools that run it."""
+    info = route_info(topology_or_exit(ctx), task_name)
+    if fmt == "json":
+        print_json(info)
+    else:
+        click.echo(route_text(info))
+
+
+@click.command()
+@click.pass_context
+def show(ctx: click.Context) -> None:
+    """The topology as readable tables (broker password masked)."""
+    click.echo(show_text(topology_or_exit(ctx)))
+
+
+@click.command()
+@click.option("--fence/--no-fence", default=False, help="Wrap in a ```mermaid block, ready to paste into Markdown.")
+@click.pass_context
+def graph(ctx: click.Context, fence: bool) -> None:
+    """A Mermaid diagram: routes -> queues -> pools -> hosts, and beat entries."""
+    text = mermaid(topology_or_exit(ctx))
+    click.echo(f"```mermaid\n{text}```" if fence else text, nl=False)
+    if fence:
+        click.echo()

@@ -1,0 +1,146 @@
+"""The live cluster judged against the topology. Pure: `live.py` observes, this module decides.
+
+A worker belongs to the pool whose hostname template (`agent-worker@%h`, default
+`<pool>@%h`) matches its node name, expanded the way Celery expands `-n`. The cluster
+is healthy when every pool has a worker online on each of its declared hosts, each such
+worker consumes exactly its pool's queues, no worker consumes an undeclared queue, and
+no queue holds messages with nobody consuming it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Topology
+
+_SPECIFIER = re.compile(r"%[hndiI]")
+
+
+@dataclass(frozen=True)
+class WorkerView:
+    """One online worker as the broker reports it."""
+
+    name: str
+    queues: tuple[str, ...]
+    active: int = 0
+    reserved: int = 0
+    scheduled: int = 0  # retries waiting out their delay, ETA/countdown tasks
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything one look at the cluster found; `error` when the broker could not be asked."""
+
+    broker: str  # masked
+    workers: dict[str, WorkerView]
+    depths: dict[str, int | None]  # None: the broker does not know the queue (RabbitMQ, never declared)
+    error: str | None = None
+
+
+def node_pattern(template: str, host: str | None = None) -> re.Pattern[str]:
+    """The node names Celery makes of `-n template` (on `host`, or on any machine)."""
+    if "@" not in template:
+        template = f"celery@{template}"  # celery.utils.nodenames.default_nodename
+    expand = {
+        "%h": host,
+        "%n": host.partition(".")[0] if host else None,
+        "%d": host.partition(".")[2] if host else None,
+    }
+    parts = _SPECIFIER.split(template)
+    specifiers = _SPECIFIER.findall(template)
+    regex = re.escape(parts[0])
+    for spec, literal in zip(specifiers, parts[1:], strict=True):
+        value = expand.get(spec)
+        regex += (re.escape(value) if value is not None else ".*") + re.escape(literal)
+    return re.compile(regex)
+
+
+def pool_of(topology: Topology, worker: str) -> str | None:
+    """The pool whose hostname template matches `worker`'s node name, else None."""
+    for name in topology.pools:
+        if node_pattern(topology.pool_hostname(name)).fullmatch(worker):
+            return name
+    return None
+
+
+def _finding(level: str, code: str, message: str) -> dict[str, str]:
+    return {"level": level, "code": code, "message": message}
+
+
+def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    pool, template = topology.pools[name], topology.pool_hostname(name)
+    online = sorted(w for w in obs.workers if pool_of(topology, w) == name)
+    findings = []
+    if not online:
+        findings.append(_finding("error", "pool-down", f"pool {name!r}: no worker online (expected {template})"))
+    for host in pool.hosts or []:
+        if online and not any(node_pattern(template, host).fullmatch(w) for w in online):
+            findings.append(_finding("error", "host-down", f"pool {name!r}: no worker online on host {host!r}"))
+    for worker in online:
+        missing = sorted(set(pool.queues) - set(obs.workers[worker].queues))
+        if missing:
+            text = f"pool {name!r}: worker {worker} does not consume {', '.join(missing)}"
+            findings.append(_finding("error", "queue-not-consumed", text))
+    report = {"hostname": template, "hosts": list(pool.hosts or []), "queues": list(pool.queues), "online": online}
+    return {**report, "complete": not findings}, findings
+
+
+def _queue_report(
+    topology: Topology, obs: Observation, previous: Observation | None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    queues: dict[str, Any] = {}
+    findings = []
+    for queue in sorted(set(topology.queues) | set(obs.depths)):
+        depth = obs.depths.get(queue)
+        consumers = sorted(w for w, view in obs.workers.items() if queue in view.queues)
+        queues[queue] = {"depth": depth, "consumers": consumers, "declared": queue in topology.queues}
+        if depth and not consumers:
+            before = previous.depths.get(queue) if previous else None
+            grew = f" (was {before})" if before is not None and depth > before else ""
+            text = f"queue {queue!r}: {depth} waiting{grew} and no worker consumes it"
+            findings.append(_finding("error", "queue-stranded", text))
+    return queues, findings
+
+
+def _workers_report(topology: Topology, obs: Observation) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    workers: dict[str, Any] = {}
+    findings = []
+    for name, view in sorted(obs.workers.items()):
+        pool = pool_of(topology, name)
+        workers[name] = {"pool": pool, "queues": list(view.queues), "active": view.active}
+        workers[name].update(reserved=view.reserved, scheduled=view.scheduled)
+        undeclared = sorted(set(view.queues) - set(topology.queues))
+        if undeclared:
+            text = f"worker {name} consumes undeclared queue(s) {', '.join(undeclared)}"
+            findings.append(_finding("error", "undeclared-queue", text))
+        if pool is None:
+            findings.append(_finding("warning", "unknown-worker", f"worker {name} matches no pool's hostname"))
+    return workers, findings
+
+
+def assess(topology: Topology, obs: Observation, previous: Observation | None = None) -> dict[str, Any]:
+    """The status report: pools, workers, queues, findings, and `healthy` (no error finding)."""
+    if obs.error is not None:
+        finding = _finding("error", "broker-unreachable", f"broker {obs.broker}: {obs.error}")
+        return {"healthy": False, "broker": obs.broker, "pools": {}, "workers": {}, "queues": {}, "findings": [finding]}
+    findings: list[dict[str, str]] = []
+    pools: dict[str, Any] = {}
+    for name in topology.pools:
+        pools[name], found = _pool_report(topology, name, obs)
+        findings += found
+    workers, found = _workers_report(topology, obs)
+    findings += found
+    queues, found = _queue_report(topology, obs, previous)
+    findings += found
+    healthy = not any(f["level"] == "error" for f in findings)
+    return {
+        "healthy": healthy,
+        "broker": obs.broker,
+        "pools": pools,
+        "workers": workers,
+        "queues": queues,
+        "findings": findings,
+    }

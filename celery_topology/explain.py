@@ -1,0 +1,127 @@
+"""The topology explained to people: route answers, readable tables, masked URLs. Pure: no Celery import.
+
+`route_info` answers with `Router.resolve`, so it is the same answer the generated
+`task_routes` gives; `show_text` prints the file as tables; `table` is the one table
+formatter every command uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .model import Pool, RetryPolicy, Topology
+from .router import Router, merge_retry
+
+
+def mask_url(url: str) -> str:
+    """`url` with any password replaced by `***` (redis://:***@host:6379/0); never print a broker password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned columns, two spaces apart, a dashed rule under the headers."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def retry_summary(policy: RetryPolicy) -> str:
+    """`3 x 60s exponential (max 600s), on ConnectionError, TimeoutError` in one line."""
+    if not policy.max_retries:
+        return "no retries"
+    jitter = ", jitter" if policy.jitter else ""
+    errors = ", ".join(policy.errors or []) or "no exception (task code decides)"
+    return f"{policy.max_retries} x {policy.delay}s {policy.backoff} (max {policy.max_delay}s{jitter}), on {errors}"
+
+
+def pool_hosts(pool: Pool) -> list[str]:
+    """The machines a pool is declared on; empty when it runs wherever its unit is installed."""
+    return list(pool.hosts or [])
+
+
+def route_info(topology: Topology, task: str, router: Router | None = None) -> dict[str, Any]:
+    """What the topology decides for `task`, and which pools (and hosts) run it."""
+    found = (router or Router(topology)).resolve(task)
+    pools = [
+        {"pool": name, "hostname": topology.pool_hostname(name), "hosts": pool_hosts(topology.pools[name])}
+        for name in topology.consumers(found.queue)
+    ]
+    return {
+        "task": task,
+        "pattern": found.pattern,
+        "queue": found.queue,
+        "priority": found.priority,
+        "retry": found.retry.model_dump(),
+        "time_limit": found.time_limit,
+        "soft_time_limit": found.soft_time_limit,
+        "pools": pools,
+    }
+
+
+def route_text(info: dict[str, Any]) -> str:
+    retry = RetryPolicy(**info["retry"])
+    matched = info["pattern"] if info["pattern"] is not None else "(no route matched: defaults)"
+    limits = f"{info['time_limit'] or '-'}s hard, {info['soft_time_limit'] or '-'}s soft"
+    lines = [
+        f"task:      {info['task']}",
+        f"matched:   {matched}",
+        f"queue:     {info['queue']}",
+        f"priority:  {info['priority']} (0..9, 9 most urgent)",
+        f"retry:     {retry_summary(retry)}",
+        f"limits:    {limits}",
+    ]
+    if not info["pools"]:
+        lines.append("pools:     none: no pool consumes this queue, the task would wait forever")
+    for pool in info["pools"]:
+        hosts = ", ".join(pool["hosts"]) or "every machine its unit is installed on"
+        lines.append(f"pool:      {pool['pool']} as {pool['hostname']} on {hosts}")
+    return "\n".join(lines)
+
+
+def _routes_rows(topology: Topology) -> list[list[object]]:
+    destinations = Router(topology).destinations
+    rows: list[list[object]] = []
+    for key in [*topology.routes, None]:
+        queue, priority = destinations[key]
+        route = topology.routes[key] if key is not None else None
+        retry = merge_retry(topology.defaults.retry, route.retry if route else None)
+        rows.append([key if key is not None else "(anything else)", queue, priority, retry_summary(retry)])
+    return rows
+
+
+def show_text(topology: Topology) -> str:
+    """The topology as tables: broker, queues, routes, pools, beat."""
+    queues = [
+        [name, spec.max_priority, ", ".join(topology.consumers(name)) or "NONE"]
+        for name, spec in topology.queues.items()
+    ]
+    pools = [
+        [name, ", ".join(p.queues), p.pool, _size(p), topology.pool_hostname(name), ", ".join(pool_hosts(p)) or "-"]
+        for name, p in topology.pools.items()
+    ]
+    sections = [
+        f"app: {topology.app}\nbroker: {mask_url(topology.broker.url)}",
+        "QUEUES\n" + table(["queue", "max priority", "consumed by"], queues),
+        "ROUTES (first match wins; exact names before patterns)\n"
+        + table(["route", "queue", "priority", "retry"], _routes_rows(topology)),
+        "POOLS\n" + table(["pool", "queues", "kind", "size", "hostname", "hosts"], pools),
+    ]
+    if topology.beat is not None and topology.beat.schedule:
+        beat = [[n, e.task, e.cron or f"every {e.every}s"] for n, e in topology.beat.schedule.items()]
+        sections.append(f"BEAT ({topology.beat.timezone})\n" + table(["entry", "task", "when"], beat))
+    return "\n\n".join(sections)
+
+
+def _size(pool: Pool) -> str:
+    if pool.autoscale is not None:
+        return f"{pool.autoscale.min}..{pool.autoscale.max}"
+    return str(pool.concurrency) if pool.concurrency is not None else "cpus"

@@ -1,0 +1,140 @@
+"""Talking to a running cluster: who is online, what they consume and run, how deep each queue is.
+
+Celery and kombu are imported inside the functions that need them, so importing this
+module (the CLI does) stays fast. One look (`observe`) asks the broker:
+- `inspect().ping()` with the timeout, to learn who is online (None when nobody answers);
+- then active_queues / active / reserved / scheduled / stats addressed to exactly those
+  workers with `limit=len(workers)`, so each returns as soon as they all replied;
+- queue depth: on Redis the sum of LLEN over the queue's priority sub-queues, key names
+  computed the way kombu's redis transport does (`_q_for_pri`: `queue` for step 0, else
+  `queue + sep + step`, every key behind `global_keyprefix`); on RabbitMQ a passive
+  `queue_declare`, whose message count is the depth (None when the queue does not exist).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import redis
+
+from .cluster import Observation, WorkerView
+from .explain import mask_url
+from .model import Topology
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+KOMBU_PRIORITY_STEPS = [0, 3, 6, 9]  # kombu.transport.redis.PRIORITY_STEPS
+KOMBU_SEP = "\x06\x16"  # kombu.transport.redis.Channel.sep
+STATS_KEYS = ("pid", "uptime", "prefetch_count", "total")  # never the broker block: it describes the connection
+
+
+def make_app(topology: Topology) -> Celery:
+    """A private Celery app configured from the topology (not the current app, no task modules)."""
+    from celery import Celery
+
+    from .celery_config import celery_config
+
+    app = Celery("celery-topology", set_as_current=False)
+    app.conf.update(celery_config(topology))
+    return app
+
+
+def redis_queue_keys(queue: str, options: dict[str, Any]) -> list[str]:
+    """The Redis lists kombu keeps `queue` in, one per priority step."""
+    steps = sorted(set(options.get("priority_steps", KOMBU_PRIORITY_STEPS)))
+    sep = options.get("sep", KOMBU_SEP)
+    prefix = options.get("global_keyprefix", "")
+    return [prefix + (f"{queue}{sep}{step}" if step else queue) for step in steps]
+
+
+def redis_depths(url: str, queues: list[str], options: dict[str, Any]) -> dict[str, int | None]:
+    """Messages waiting per queue: the sum over its priority sub-queues, read in one pipeline."""
+    client = redis.Redis.from_url(url.replace("redis+socket://", "unix://", 1), socket_timeout=10)
+    try:
+        pipe = client.pipeline(transaction=False)
+        for queue in queues:
+            for key in redis_queue_keys(queue, options):
+                pipe.llen(key)
+        sizes = iter(pipe.execute())
+        steps = len(redis_queue_keys("", options))
+        return {queue: sum(next(sizes) for _ in range(steps)) for queue in queues}
+    finally:
+        client.close()
+
+
+def amqp_depths(app: Celery, queues: list[str]) -> dict[str, int | None]:
+    """Messages ready per queue by passive declare; None for a queue the broker does not have (NOT_FOUND)."""
+    depths: dict[str, int | None] = {}
+    with app.connection_for_read() as conn:
+        for queue in queues:
+            channel = conn.channel()
+            try:
+                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+            except conn.channel_errors:  # NOT_FOUND closes the channel
+                depths[queue] = None
+            finally:
+                channel.close()
+    return depths
+
+
+def queue_depths(topology: Topology, app: Celery, queues: list[str]) -> dict[str, int | None]:
+    scheme = topology.broker.url.split("://", 1)[0]
+    if topology.broker.is_redis:
+        return redis_depths(topology.broker.url, queues, dict(app.conf.broker_transport_options or {}))
+    if scheme in ("amqp", "amqps", "pyamqp"):
+        return amqp_depths(app, queues)
+    return dict.fromkeys(queues)  # memory://: no broker to ask
+
+
+def _count(reply: dict[str, Any] | None, worker: str) -> int:
+    return len((reply or {}).get(worker) or [])
+
+
+def workers(app: Celery, timeout: float) -> dict[str, WorkerView]:
+    """Every worker that answers a ping within `timeout`, with its queues, tasks and stats."""
+    pong = app.control.inspect(timeout=timeout).ping() or {}
+    if not pong:
+        return {}
+    names = sorted(pong)
+    ask = app.control.inspect(destination=names, timeout=timeout, limit=len(names))
+    queues, active, reserved = ask.active_queues() or {}, ask.active(), ask.reserved()
+    scheduled, stats = ask.scheduled(), ask.stats() or {}
+    found = {}
+    for name in names:
+        raw = stats.get(name) or {}
+        picked = {key: raw[key] for key in STATS_KEYS if key in raw}
+        picked["concurrency"] = (raw.get("pool") or {}).get("max-concurrency")
+        found[name] = WorkerView(
+            name=name,
+            queues=tuple(sorted(q["name"] for q in queues.get(name) or [])),
+            active=_count(active, name),
+            reserved=_count(reserved, name),
+            scheduled=_count(scheduled, name),
+            stats=picked,
+        )
+    return found
+
+
+def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None) -> Observation:
+    """One look at the cluster; a broker that cannot be reached is reported, not raised."""
+    from kombu.exceptions import KombuError
+
+    app = app or make_app(topology)
+    broker = mask_url(topology.broker.url)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        online = workers(app, timeout)
+        depths = queue_depths(topology, app, sorted(topology.queues))
+    except (OSError, redis.exceptions.RedisError, KombuError) as exc:
+        return Observation(broker=broker, workers={}, depths={}, error=_safe(exc, topology.broker.url))
+    return Observation(broker=broker, workers=online, depths=depths)
+
+
+def _safe(exc: BaseException, url: str) -> str:
+    """The error text with the broker password masked, should it appear."""
+    text = f"{type(exc).__name__}: {exc}"
+    password = urlsplit(url).password
+    return text.replace(url, mask_url(url)).replace(password, "***") if password else text

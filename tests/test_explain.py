@@ -1,0 +1,173 @@
+"""`route`, `show`, `graph` and the status judgement, on the project's topology and small ones: no broker needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from celery_topology import load
+from celery_topology.cli import main
+from celery_topology.cluster import Observation, WorkerView, assess, node_pattern, pool_of
+from celery_topology.explain import mask_url, route_info
+from celery_topology.graph import mermaid
+from celery_topology.live import redis_queue_keys
+from celery_topology.model import Topology
+
+from support import ROOT
+
+TOPOLOGY = ROOT / "topology.yaml"
+AGENT_TASK = "agentic_clinical_assistant.workers.tasks.agent.run_intake_agent"
+
+
+@pytest.fixture(scope="module")
+def topology() -> Topology:
+    return load(TOPOLOGY, environ={})
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner(env=env).invoke(main, ["--file", str(TOPOLOGY), *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("redis://:s3cret@host:6379/0", "redis://:***@host:6379/0"),
+        ("amqp://guest:p%40ss@rabbit:5672//", "amqp://guest:***@rabbit:5672//"),
+        ("redis://host:6379/0", "redis://host:6379/0"),
+        ("rediss://user:pw@h/1?ssl_cert_reqs=required", "rediss://user:***@h/1?ssl_cert_reqs=required"),
+    ],
+)
+def test_mask_url_hides_only_the_password(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+def test_route_text_names_pattern_queue_priority_retry_and_pool() -> None:
+    code, out = run("route", "agentic_clinical_assistant.workers.tasks.ingestion.ingest_documents")
+    assert code == 0
+    assert out.splitlines() == [
+        "task:      agentic_clinical_assistant.workers.tasks.ingestion.ingest_documents",
+        "matched:   agentic_clinical_assistant.workers.tasks.ingestion.*",
+        "queue:     ingestion",
+        "priority:  5 (0..9, 9 most urgent)",
+        "retry:     2 x 60s exponential (max 600s), on ConnectionError, TimeoutError",
+        "limits:    1800s hard, 1500s soft",
+        "pool:      ingestion as ingestion-worker@%h on every machine its unit is installed on",
+    ]
+
+
+def test_route_json_for_an_unrouted_task_is_the_default(topology: Topology) -> None:
+    code, out = run("route", "somewhere.else", "--format", "json")
+    assert code == 0
+    assert '"pattern": null' in out and '"queue": "default"' in out
+    assert route_info(topology, "somewhere.else")["pools"] == [
+        {"pool": "default", "hostname": "default@%h", "hosts": []}
+    ]
+
+
+def test_route_info_agrees_with_the_router(topology: Topology) -> None:
+    info = route_info(topology, AGENT_TASK)
+    assert (info["pattern"], info["queue"], info["priority"]) == (
+        "agentic_clinical_assistant.workers.tasks.agent.*",
+        "agent",
+        8,
+    )
+    assert info["retry"]["max_retries"] == 3 and info["pools"][0]["hostname"] == "agent-worker@%h"
+
+
+def test_show_masks_the_password_and_lists_every_part() -> None:
+    code, out = run("show", env={"CELERY_BROKER_URL": "redis://:canary-pw-41@db:6379/0"})
+    assert code == 0
+    assert "canary-pw-41" not in out and "broker: redis://:***@db:6379/0" in out
+    for heading in ("QUEUES", "ROUTES", "POOLS", "BEAT (UTC)"):
+        assert heading in out
+    assert "evaluation  evaluation, benchmark  prefork  2     eval-worker@%h" in out
+    assert "(anything else)" in out and "nightly-evaluation" in out
+
+
+def test_graph_links_routes_queues_pools_hosts_and_beat(topology: Topology) -> None:
+    text = mermaid(topology)
+    assert text.startswith("flowchart LR\n")
+    assert 'r0["agentic_clinical_assistant.workers.tasks.agent.*<br/>priority 8"] --> q1' in text
+    assert 'b0>"beat nightly-evaluation<br/>0 2 * * *"] -.-> q3' in text
+    assert "q3 --> p3" in text and "q4 --> p3" in text and "p3 --> h0" in text
+    code, out = run("graph", "--fence")
+    assert code == 0 and out.startswith("```mermaid\nflowchart LR\n") and out.endswith("```\n")
+
+
+def test_graph_is_valid_mermaid_syntax_for_hostile_names(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "version: 1\napp: a\nbroker: {url: 'memory://'}\nqueues: {default: {}, q-1: {}}\n"
+        "routes: {'x.[ab]*': q-1}\npools: {p_1: {queues: [default, q-1], hosts: [m1.example, m2]}}\n"
+    )
+    text = mermaid(load(path))
+    assert 'r0["x.[ab]*<br/>priority 5"] --> q1' in text
+    assert 'h0{{"m1.example"}}' in text and 'h1{{"m2"}}' in text and "p0 --> h1" in text
+
+
+@pytest.mark.parametrize(
+    ("template", "host", "name", "matches"),
+    [
+        ("agent-worker@%h", None, "agent-worker@box.example", True),
+        ("agent-worker@%h", None, "agent-worker2@box", False),
+        ("agent-worker@%h", "box.example", "agent-worker@box.example", True),
+        ("agent-worker@%h", "box.example", "agent-worker@other", False),
+        ("w@%n.internal", "box.example", "w@box.internal", True),
+        ("plainhost", None, "celery@plainhost", True),
+    ],
+)
+def test_node_pattern_expands_like_celery(template: str, host: str | None, name: str, matches: bool) -> None:
+    assert bool(node_pattern(template, host).fullmatch(name)) is matches
+
+
+def test_pool_of_uses_the_default_hostname(topology: Topology) -> None:
+    assert pool_of(topology, "default@box") == "default"
+    assert pool_of(topology, "eval-worker@box") == "evaluation"
+    assert pool_of(topology, "stray@box") is None
+
+
+def test_redis_keys_are_kombus() -> None:
+    assert redis_queue_keys("agent", {}) == ["agent", "agent\x06\x163", "agent\x06\x166", "agent\x06\x169"]
+    options = {"priority_steps": [0, 9, 5], "sep": ":", "global_keyprefix": "app/"}
+    assert redis_queue_keys("q", options) == ["app/q", "app/q:5", "app/q:9"]
+
+
+def _view(name: str, *queues: str) -> WorkerView:
+    return WorkerView(name=name, queues=queues)
+
+
+def test_assess_names_each_kind_of_problem(topology: Topology) -> None:
+    workers = [
+        _view("default@h", "default"),
+        _view("agent-worker@h", "agent"),
+        _view("eval-worker@h", "evaluation"),  # misses benchmark
+        _view("stray@h", "typo"),
+    ]
+    depths = {"default": 0, "agent": 0, "ingestion": 7, "evaluation": 0, "benchmark": 2}
+    report = assess(topology, Observation("redis://x", {w.name: w for w in workers}, depths))
+    assert not report["healthy"]
+    assert {p: v["complete"] for p, v in report["pools"].items()} == {
+        "default": True,
+        "agent": True,
+        "ingestion": False,
+        "evaluation": False,
+    }
+    assert [f["message"] for f in report["findings"]] == [
+        "pool 'ingestion': no worker online (expected ingestion-worker@%h)",
+        "pool 'evaluation': worker eval-worker@h does not consume benchmark",
+        "worker stray@h consumes undeclared queue(s) typo",
+        "worker stray@h matches no pool's hostname",
+        "queue 'benchmark': 2 waiting and no worker consumes it",
+        "queue 'ingestion': 7 waiting and no worker consumes it",
+    ]
+
+
+def test_explain_and_cli_imports_keep_celery_out() -> None:
+    code = "import sys, celery_topology.cli, celery_topology.explain, celery_topology.graph, celery_topology.cluster; print('celery' in sys.modules or 'kombu' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
