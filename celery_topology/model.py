@@ -12,7 +12,7 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 SUPPORTED_VERSION = 1
 
@@ -143,12 +143,13 @@ class Broker(Strict):
     result_backend: Url | None = None
     visibility_timeout: Duration = 3600
 
-    @model_validator(mode="after")
-    def _known_scheme(self) -> Broker:
-        scheme = self.url.split("://", 1)[0]
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = url.split("://", 1)[0]
         if scheme not in BROKER_SCHEMES:
             raise ValueError(f"broker scheme {scheme!r} is not supported; use one of {', '.join(BROKER_SCHEMES)}")
-        return self
+        return url
 
     @property
     def is_redis(self) -> bool:
@@ -188,8 +189,15 @@ class Autoscale(Strict):
         return self
 
 
+def _each_once(queues: list[str]) -> list[str]:
+    twice = next((q for i, q in enumerate(queues) if q in queues[:i]), None)
+    if twice is not None:
+        raise ValueError(f"queue {twice!r} is listed twice; list each once")
+    return queues
+
+
 class Pool(Strict):
-    queues: Annotated[list[Name], Field(min_length=1)]
+    queues: Annotated[list[Name], Field(min_length=1), AfterValidator(_each_once)]
     concurrency: Annotated[int, Field(ge=1, le=1024)] | None = None
     hostname: WorkerHostname | None = None
     pool: Literal["prefork", "threads", "solo", "gevent", "eventlet"] = "prefork"
@@ -206,8 +214,6 @@ class Pool(Strict):
     def _one_size(self) -> Pool:
         if self.concurrency is not None and self.autoscale is not None:
             raise ValueError("give either concurrency or autoscale, not both (autoscale max is the ceiling)")
-        if len(set(self.queues)) != len(self.queues):
-            raise ValueError("a queue is listed twice in queues; list each once")
         return self
 
 

@@ -52,7 +52,9 @@ def _model(doc: Document) -> Topology | None:
     """The model of a parsed file, or None with its problems added to `doc.problems`."""
     version = doc.data.get("version")
     if version != SUPPORTED_VERSION or isinstance(version, bool):
-        said = "is missing" if "version" not in doc.data else f"{str(version)[:20]!r} is not supported"
+        said = f"{version} is not supported" if isinstance(version, int) else "must be a whole number"
+        if "version" not in doc.data:
+            said = "is missing"
         doc.problems.append(
             doc.problem(
                 ("version",),

@@ -36,6 +36,12 @@ def wait_for(predicate: object, timeout: float, what: str, interval: float = 0.0
     raise TimeoutError(f"gave up after {timeout}s waiting for {what}")
 
 
+def run_cli(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed `celery-topology` console script as a subprocess, its output captured as text."""
+    argv = [str(BIN / "celery-topology"), *map(str, args)]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
 class Process:
     """A child process in its own session, its output in a log file; stopped by its recorded pid."""
 

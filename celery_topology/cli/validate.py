@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..model import Topology
 from ..schema import json_schema
 from ..validate import check
 from .common import FORMAT, print_json
@@ -24,13 +25,24 @@ def validate(file: str, fmt: str) -> None:
         for problem in problems:
             click.echo(str(problem))
         if topology is not None:
-            warnings = len(problems)
-            click.echo(
-                f"{file}: valid: {len(topology.queues)} queues, {len(topology.routes)} routes, {len(topology.pools)} pools, "
-                f"{len(topology.beat.schedule) if topology.beat else 0} beat entries"
-                + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
-            )
+            click.echo(f"{file}: valid: {_summary(topology, len(problems))}")
     sys.exit(0 if topology is not None else 1)
+
+
+def _count(number: int, noun: str, plural: str = "") -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _summary(topology: Topology, warnings: int) -> str:
+    parts = [
+        _count(len(topology.queues), "queue"),
+        _count(len(topology.routes), "route"),
+        _count(len(topology.pools), "pool"),
+        _count(len(topology.beat.schedule) if topology.beat else 0, "beat entry", "beat entries"),
+    ]
+    if warnings:
+        parts.append(_count(warnings, "warning"))
+    return ", ".join(parts)
 
 
 @click.command()
