@@ -125,7 +125,7 @@ def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None)
     broker = mask_url(topology.broker.url)
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
         online = workers(app, timeout)
         depths = queue_depths(topology, app, sorted(topology.queues))
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:

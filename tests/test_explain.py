@@ -171,3 +171,10 @@ def test_explain_and_cli_imports_keep_celery_out() -> None:
     code = "import sys, celery_topology.cli, celery_topology.explain, celery_topology.graph, celery_topology.cluster; print('celery' in sys.modules or 'kombu' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_assess_says_when_a_stranded_queue_grew(topology: Topology) -> None:
+    before = Observation("redis://x", {}, {"agent": 4})
+    now = Observation("redis://x", {}, {"agent": 9})
+    messages = [f["message"] for f in assess(topology, now, before)["findings"]]
+    assert "queue 'agent': 9 waiting (was 4) and no worker consumes it" in messages
