@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from celery import Celery
+from celery.exceptions import QueueNotFound
 from celery.schedules import crontab
 
 from celery_topology import TopologyError, celery_config, configure, load
@@ -122,3 +123,10 @@ def test_beat_entries_with_their_own_queue_and_priority() -> None:
     assert tick["options"] == {"queue": "plain", "priority": 1}  # 8 on Redis' inverted scale
     assert nightly["schedule"] == crontab(minute="30", hour="2", day_of_week="1-5") and nightly["options"] == {}
     assert config["timezone"] == "Asia/Tokyo"
+
+
+def test_a_misspelled_queue_fails_instead_of_being_created() -> None:
+    app = Celery("typo", set_as_current=False)
+    configure(app, small())
+    with pytest.raises(QueueNotFound, match="'fsat' missing from task_queues"):
+        app.send_task("work.any", queue="fsat")
