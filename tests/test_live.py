@@ -218,6 +218,8 @@ def test_watch_refreshes_a_bounded_number_of_times(cluster: Cluster) -> None:
     done = cluster.cli("status", "--watch", "--count", "2", "--interval", "0.1")
     assert done.returncode == 1
     assert done.stdout.count("UNHEALTHY  broker redis://:***@127.0.0.1:") == 2
+    lines = cluster.cli("status", "--watch", "--count", "3", "--interval", "0.1", "--format", "json").stdout
+    assert [json.loads(line)["healthy"] for line in lines.splitlines()] == [False, False, False]
 
 
 def test_rabbitmq_depth_is_a_passive_declare(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from typing import Any
@@ -42,7 +43,7 @@ def status_text(report: dict[str, Any]) -> str:
 @click.command()
 @FORMAT
 @click.option("--timeout", default=1.0, show_default=True, help="Seconds to wait for workers to answer.")
-@click.option("--watch", is_flag=True, help="Refresh until interrupted (or --count looks).")
+@click.option("--watch", is_flag=True, help="Refresh until interrupted (or --count looks); JSON: one line per look.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between looks with --watch.")
 @click.option("--count", type=click.IntRange(min=1), help="With --watch: stop after this many looks.")
 @click.pass_context
@@ -57,7 +58,9 @@ def status(ctx: click.Context, fmt: str, timeout: float, watch: bool, interval: 
     while True:
         obs = observe(topology, timeout, app)
         report = assess(topology, obs, previous)
-        if fmt == "json":
+        if fmt == "json" and watch:
+            click.echo(json.dumps(report))  # one line per look: JSON Lines for a pipe
+        elif fmt == "json":
             print_json(report)
         else:
             click.echo(("\x1b[2J\x1b[H" if watch and sys.stdout.isatty() else "") + status_text(report))
