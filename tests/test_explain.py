@@ -178,3 +178,18 @@ def test_assess_says_when_a_stranded_queue_grew(topology: Topology) -> None:
     now = Observation("redis://x", {}, {"agent": 9})
     messages = [f["message"] for f in assess(topology, now, before)["findings"]]
     assert "queue 'agent': 9 waiting (was 4) and no worker consumes it" in messages
+
+
+def test_assess_expects_a_worker_on_every_declared_host(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "version: 1\napp: a\nbroker: {url: 'memory://'}\nqueues: {default: {}}\n"
+        "pools: {web: {queues: [default], hostname: 'web@%h', hosts: [m1.example, m2.example]}}\n"
+    )
+    topology = load(path)
+    obs = Observation("memory://", {"web@m1.example": _view("web@m1.example", "default")}, {"default": 0})
+    report = assess(topology, obs)
+    assert report["pools"]["web"]["complete"] is False and report["pools"]["web"]["online"] == ["web@m1.example"]
+    assert [f["message"] for f in report["findings"]] == ["pool 'web': no worker online on host 'm2.example'"]
+    both = {name: _view(name, "default") for name in ("web@m1.example", "web@m2.example")}
+    assert assess(topology, Observation("memory://", both, {"default": 0}))["healthy"] is True
