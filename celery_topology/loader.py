@@ -36,6 +36,7 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9]+(:[0-5]?[0-9])+(\.[0-9]*)?")
 _OCTAL_LIKE = re.compile(r"[-+]?0[0-9_]+")
 _UNDERSCORE_INT = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*")
 _FORBIDDEN_CHAR = re.compile("[^\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
@@ -75,7 +76,9 @@ class Document:
 
 
 def dotted(path: Path_) -> str:
-    return ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
+    """`pools.default.queues[1]`; control characters in keys are escaped so a problem stays on one line."""
+    text = ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Document:

@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from celery_topology import TopologyError, load
 
@@ -156,3 +158,38 @@ def test_schema_command_matches_committed_file() -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["required"] == ["version", "app", "broker", "queues", "pools"]
+
+
+def _unknown_keys(schema: dict[str, Any], node: Any, defs: dict[str, Any], path: str = "") -> list[str]:
+    """Keys of `node` the JSON Schema does not declare (no JSON Schema validator is installed: structure only)."""
+    while "$ref" in schema or "anyOf" in schema:
+        if "$ref" in schema:
+            schema = defs[schema["$ref"].rsplit("/", 1)[1]]
+        else:
+            kind = "object" if isinstance(node, dict) else "array" if isinstance(node, list) else None
+            schema = next((s for s in schema["anyOf"] if "$ref" in s or s.get("type") == kind), {})
+    if isinstance(node, list):
+        return [
+            k for i, item in enumerate(node) for k in _unknown_keys(schema.get("items", {}), item, defs, f"{path}[{i}]")
+        ]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        where = f"{path}.{key}".lstrip(".")
+        if key in schema.get("properties", {}):
+            found += _unknown_keys(schema["properties"][key], value, defs, where)
+        elif isinstance(schema.get("additionalProperties"), dict):
+            found += _unknown_keys(schema["additionalProperties"], value, defs, where)
+        else:
+            found.append(where)
+    return found
+
+
+def test_shipped_topology_fits_the_schema() -> None:
+    shipped = (ROOT / "topology.yaml").read_text()
+    assert shipped.startswith("# yaml-language-server: $schema=./topology.schema.json\n")
+    schema = json.loads((ROOT / "topology.schema.json").read_text())
+    assert _unknown_keys(schema, yaml.safe_load(shipped), schema["$defs"]) == []
+    broken = yaml.safe_load((DATA / "invalid" / "many-at-once.yaml").read_text())
+    assert _unknown_keys(schema, broken, schema["$defs"]) == ["pools.default.concurency"]
