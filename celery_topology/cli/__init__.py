@@ -6,16 +6,36 @@ Each command lives in its own module and is registered here.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from . import explain as _explain
-from . import render as _render
-from . import serve as _serve
-from . import status as _status
-from . import validate as _validate
+# command -> the module under cli/ that defines it (same name as the function). Imported only when
+# run, so `validate` does not pay for Jinja (render) or Starlette (serve).
+COMMANDS = {
+    "validate": "validate",
+    "schema": "validate",
+    "render": "render",
+    "route": "explain",
+    "show": "explain",
+    "graph": "explain",
+    "status": "status",
+    "serve": "serve",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
+            self.add_command(getattr(module, cmd_name))
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--file",
     "-f",
@@ -31,10 +51,3 @@ from . import validate as _validate
 def main(ctx: click.Context, file: str) -> None:
     """One topology.yaml for your Celery queues, routes, priorities, retries, beat and worker units."""
     ctx.obj = file
-
-
-for _command in (_validate.validate, _validate.schema):
-    main.add_command(_command)
-main.add_command(_render.render)
-for _command in (_explain.route, _explain.show, _explain.graph, _status.status, _serve.serve):
-    main.add_command(_command)
