@@ -6,6 +6,7 @@ problems; `run` collects them all.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
@@ -174,11 +175,19 @@ def beat_host(t: Topology, doc: Document) -> Iterator[Problem]:
 
 
 def shadowed_routes(t: Topology, doc: Document) -> Iterator[Problem]:
-    """A pattern after `prefix*` that starts with `prefix` can never match (warning)."""
+    """A pattern equal to an earlier one once `**` is read as `*` (error); one after `prefix*` that starts with `prefix` can never match (warning)."""
     patterns = [k for k in t.routes if "*" in k]
     for i, later in enumerate(patterns):
         for earlier in patterns[:i]:
             prefix = earlier[:-1]
+            if fnmatch.translate(earlier) == fnmatch.translate(later):
+                yield doc.problem(
+                    ("routes", later),
+                    f"same pattern as {earlier!r} to Celery ('**' is '*'): it would silently take that route's place; keep one",
+                    "route-duplicate-pattern",
+                    key=True,
+                )
+                break
             if earlier.endswith("*") and not re.search(r"[*?\[]", prefix) and later.startswith(prefix):
                 yield doc.problem(
                     ("routes", later),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,6 +43,26 @@ def literal_prefix(pattern: str) -> str:
     return pattern[: found.start()] if found else pattern
 
 
+def celery_pattern_order(keys: Iterable[str]) -> list[str]:
+    """The glob keys in the order Celery tries them.
+
+    Celery's MapRoute keys its patterns by compiled regex, and fnmatch collapses `**` to `*`:
+    a later key with the same regex takes the earlier one's place (`*` then `**` -> `**` first).
+    """
+    slots: dict[str, int] = {}
+    patterns: list[str] = []
+    for key in keys:
+        if "*" not in key:
+            continue
+        regex = fnmatch.translate(key)
+        if regex in slots:
+            patterns[slots[regex]] = key
+        else:
+            slots[regex] = len(patterns)
+            patterns.append(key)
+    return patterns
+
+
 def merge_retry(*layers: RetryPolicy | None) -> RetryPolicy:
     """Later layers override earlier ones key by key; unset keys fall back to RETRY_FALLBACK."""
     values = RETRY_FALLBACK.model_dump()
@@ -55,7 +76,7 @@ class Router:
     def __init__(self, topology: Topology, cache_size: int = 65536) -> None:
         self.topology = topology
         self.exact: frozenset[str] = frozenset(k for k in topology.routes if "*" not in k)
-        self.patterns: list[str] = [k for k in topology.routes if "*" in k]
+        self.patterns: list[str] = celery_pattern_order(topology.routes)
         self._matchers = [re.compile(fnmatch.translate(p)).match for p in self.patterns]
         by_prefix: dict[str, list[int]] = {}
         for i, pattern in enumerate(self.patterns):

@@ -7,7 +7,7 @@ from typing import Any
 from celery import Celery
 from celery.app.routes import Router as CeleryRoutes
 from celery.app.routes import prepare
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from kombu.entity import Queue
 
@@ -56,6 +56,7 @@ route_value = st.fixed_dictionaries(
     names=st.lists(st.text(NAME_CHARS, max_size=9), min_size=5, max_size=15),
     default_priority=st.integers(min_value=0, max_value=9),
 )
+@example(routes={"*": {"queue": "default"}, "**": {"queue": "q1"}}, names=["", "a"] * 3, default_priority=5)
 def test_router_equals_celery(routes: dict[str, dict[str, Any]], names: list[str], default_priority: int) -> None:
     """About 500 pattern lists x 5-15 names each: several thousand (pattern list, task name) pairs."""
     ours = Router(topology(routes, default_priority))
