@@ -71,9 +71,9 @@ AppPath = Annotated[
 WorkerHostname = Annotated[
     str,
     _grammar(
-        r"[A-Za-z0-9_.-]+(@([A-Za-z0-9_.-]|%[hndiI])+)?",
+        r"[A-Za-z0-9_][A-Za-z0-9_.-]*(@([A-Za-z0-9_.-]|%[hndiI])+)?",  # never a leading '-': it is `-n`'s value
         "A-Za-z0-9_.@%-",
-        "a worker hostname (name@host; % only in Celery's %h %n %d %i %I)",
+        "a worker hostname (name@host, not starting with '-' or '.'; % only in Celery's %h %n %d %i %I)",
     ),
 ]
 HostName = Annotated[

@@ -66,7 +66,7 @@ def test_expanded_values_obey_the_grammar(tmp_path: Path) -> None:
     assert topology is None
     assert [str(p) for p in problems] == [
         f"{tmp_path / 'topology.yaml'}:11:15: pools.default.hostname: '\\n' is not allowed in a worker hostname"
-        " (name@host; % only in Celery's %h %n %d %i %I) [value]"
+        " (name@host, not starting with '-' or '.'; % only in Celery's %h %n %d %i %I) [value]"
     ]
 
 

@@ -23,7 +23,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 SAFE_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 SAFE_PATTERN = re.compile(r"[A-Za-z0-9_.*?!\[\]-]+")
-SAFE_HOSTNAME = re.compile(r"[A-Za-z0-9_.-]+(@([A-Za-z0-9_.-]|%[hndiI])+)?")
+SAFE_HOSTNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(@([A-Za-z0-9_.-]|%[hndiI])+)?")
 SAFE_PATH = re.compile(r"(/[A-Za-z0-9_.@+-]+)+")
 
 
