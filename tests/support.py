@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -34,6 +36,12 @@ def wait_for(predicate: object, timeout: float, what: str, interval: float = 0.0
             return
         time.sleep(interval)
     raise TimeoutError(f"gave up after {timeout}s waiting for {what}")
+
+
+def systemd_words(unit: str, key: str) -> list[str]:
+    """A unit directive's words as systemd passes them: quotes removed, `%%` and `$$` undone."""
+    (line,) = re.findall(rf"^{key}=(.*)$", unit, re.M)
+    return [word.replace("%%", "%").replace("$$", "$") for word in shlex.split(line)]
 
 
 def run_cli(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -91,12 +99,13 @@ class Process:
 class RedisServer:
     """A private redis-server on a free loopback port."""
 
-    def __init__(self, workdir: Path, persistence: bool = False, port: int | None = None):
+    def __init__(self, workdir: Path, persistence: bool = False, port: int | None = None, start: bool = True):
         self.workdir = workdir
         self.port = port or free_port()
         self.persistence = persistence
         self.process: Process | None = None
-        self.start()
+        if start:  # start=False: the address is known before the server runs (call start() later)
+            self.start()
 
     @property
     def url(self) -> str:

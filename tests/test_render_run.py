@@ -10,7 +10,6 @@ import contextlib
 import os
 import pwd
 import re
-import shlex
 import signal
 import subprocess
 import tempfile
@@ -30,7 +29,7 @@ from celery_topology.render import render
 from celery_topology.render.jinja import template_root
 from celery_topology.render.plan import Program, build
 
-from support import BIN, EXAMPLES, ROOT, Process, RedisServer, wait_for, worker_env
+from support import BIN, EXAMPLES, ROOT, Process, RedisServer, systemd_words, wait_for, worker_env
 
 SERVICE_USER = "nobody"  # a user that exists, so supervisor's parser resolves the rendered user=
 
@@ -199,12 +198,6 @@ def test_supervisorctl_stop_lets_running_tasks_finish(live: LiveTopology, superv
     assert all(Path(f"{m}.finished").exists() for m in markers)
     log = (supervised.parent / "supervisord.log").read_text()
     assert f"stopped: {live.topology.unit_prefix}-worker-default (exit status 0)" in log
-
-
-def systemd_words(unit: str, key: str) -> list[str]:
-    """A directive's words as systemd passes them: quotes removed, `%%` and `$$` undone."""
-    (line,) = re.findall(rf"^{key}=(.*)$", unit, re.M)
-    return [word.replace("%%", "%").replace("$$", "$") for word in shlex.split(line)]
 
 
 def test_each_systemd_exec_start_run_directly_brings_up_the_same_worker(live: LiveTopology) -> None:
