@@ -10,6 +10,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
+from .env import REFERENCE
 from .errors import Problem
 from .loader import Document
 from .model import Topology
@@ -17,7 +18,6 @@ from .router import Router, longest_wait, merge_retry
 
 Rule = Callable[[Topology, Document], Iterator[Problem]]
 _USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
-_ONLY_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
 
 
 def undeclared_queues(t: Topology, doc: Document) -> Iterator[Problem]:
@@ -152,10 +152,10 @@ def literal_credentials(doc: Document) -> Iterator[Problem]:
     broker = doc.raw.get("broker") if isinstance(doc.raw, dict) else None
     for key, variable in (("url", "CELERY_BROKER_URL"), ("result_backend", "CELERY_RESULT_BACKEND")):
         raw = broker.get(key) if isinstance(broker, dict) else None
-        if not isinstance(raw, str) or _ONLY_REFERENCE.match(raw):
+        if not isinstance(raw, str) or REFERENCE.fullmatch(raw):
             continue
         userinfo = _USERINFO.match(raw)
-        if userinfo and ":" in userinfo.group(1) and not _ONLY_REFERENCE.match(userinfo.group(1).split(":", 1)[1]):
+        if userinfo and ":" in userinfo.group(1) and not REFERENCE.fullmatch(userinfo.group(1).split(":", 1)[1]):
             yield doc.problem(
                 ("broker", key),
                 f"a password is written in the file; move the URL to the environment or .env and write ${{{variable}}}",

@@ -3,8 +3,7 @@
 The YAML accepted is a strict subset: no anchors, aliases, merge keys, tags or tabs,
 no duplicate keys, bounded size and depth, and none of YAML 1.1's silent retypings
 (`no` as false, `12:30` as 750, `0077` as 63): those are refused with the fix named.
-`${VAR}` and `${VAR:-default}` in string values are expanded from the environment,
-then from a `.env` file beside the topology.
+`${VAR}` and `${VAR:-default}` in string values are expanded by `env.py`.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dotenv import dotenv_values
 
+from .env import environment, expand
 from .errors import Problem
 
 MAX_BYTES = 1024 * 1024
@@ -37,7 +36,6 @@ _OCTAL_LIKE = re.compile(r"[-+]?0[0-9_]+")
 _UNDERSCORE_INT = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*")
 _FORBIDDEN_CHAR = re.compile("[^\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
 @dataclass
@@ -105,7 +103,7 @@ def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) ->
         return doc
     raw = _build(doc, root, ())
     doc.raw = raw
-    doc.data = _expand(doc, raw, (), _environment(Path(path), environ))
+    doc.data = expand(doc, raw, (), environment(doc, Path(path), environ))
     return doc
 
 
@@ -281,39 +279,3 @@ def _scalar(doc: Document, node: yaml.Node, path: Path_) -> Any:
     if _FLOAT.fullmatch(text):
         return float(text)
     return text
-
-
-def _environment(path: Path, environ: dict[str, str] | None) -> dict[str, str]:
-    env_file = path.parent / ".env"
-    merged = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
-    merged.update(os.environ if environ is None else environ)
-    return merged
-
-
-def _expand(doc: Document, value: Any, path: Path_, env: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _expand(doc, v, (*path, k), env) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(doc, v, (*path, i), env) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "$" not in value:
-        return value
-
-    def substitute(match: re.Match[str]) -> str:
-        name, has_default, default = match.group(1), match.group(2), match.group(3)
-        if name in env and (env[name] or not has_default):
-            return env[name]
-        if has_default:
-            return default
-        doc.problems.append(
-            doc.problem(
-                path,
-                f"environment variable {name} is not set; set it (or put it in .env beside the file) or write ${{{name}:-default}}",
-                "env-missing",
-            )
-        )
-        return ""
-
-    expanded = _REFERENCE.sub(substitute, value)
-    if "${" in _REFERENCE.sub("", value):
-        doc.problems.append(doc.problem(path, "malformed ${...}: write ${NAME} or ${NAME:-default}", "env-syntax"))
-    return expanded

@@ -95,3 +95,15 @@ def test_password_by_reference_is_not_a_literal_credential(tmp_path: Path) -> No
     topology, problems = check(path, environ={"SHOP_PASSWORD": "s3cret"})
     assert problems == [] and topology is not None
     assert topology.broker.url == "redis://shop:s3cret@redis.internal:6379/0"
+
+
+def test_unreadable_dotenv_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    (tmp_path / ".env").write_bytes(b"SHOP_BROKER_URL=redis://caf\xe9:6379/0\n")
+    result = run_cli("validate", cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.splitlines() == [
+        ".env: cannot read the file: not UTF-8 text [env-file]",
+        f"{path.name}:4:8: broker.url: environment variable SHOP_BROKER_URL is not set;"
+        " set it (or put it in .env beside the file) or write ${SHOP_BROKER_URL:-default} [env-missing]",
+    ]
