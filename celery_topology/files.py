@@ -55,7 +55,9 @@ def _refusals(outdir: Path, files: list[RenderedFile], force: bool) -> list[str]
     problems = [f"{outdir}: is a symlink; give the real directory"] if outdir.is_symlink() else []
     for f in files:
         path = outdir / f.path
-        if path.is_symlink():
+        if f.path != path.name or f.path in ("", ".", ".."):
+            problems.append(f"{f.path!r}: not a plain file name; every file is written directly inside {outdir}")
+        elif path.is_symlink():
             problems.append(f"{path}: is a symlink; refusing to write through it (remove it first)")
         elif path.exists() and not path.is_file():
             problems.append(f"{path}: is not a regular file")
@@ -73,7 +75,7 @@ def write(outdir: Path, files: list[RenderedFile], patterns: tuple[str, ...], *,
     report = Report(stale=stale_files(outdir, files, patterns))
     for f in files:
         path = outdir / f.path
-        if path.is_file() and path.read_text(encoding="utf-8") == f.text:
+        if path.is_file() and path.read_bytes() == f.text.encode("utf-8"):
             report.unchanged.append(f.path)
         else:
             _atomic_write(path, f.text)
@@ -104,7 +106,7 @@ def drift(outdir: Path, files: list[RenderedFile], patterns: tuple[str, ...]) ->
     chunks: list[str] = []
     for f in files:
         path = outdir / f.path
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
         if old != f.text or not path.is_file():
             chunks += _diff(old, f.text, str(path) if path.is_file() else "/dev/null", str(path))
     for name in stale_files(outdir, files, patterns):
