@@ -17,6 +17,7 @@ from .model import Topology
 from .router import Router, longest_wait, merge_retry
 
 Rule = Callable[[Topology, Document], Iterator[Problem]]
+_SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|credential", re.IGNORECASE)
 _USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
 
 
@@ -163,6 +164,23 @@ def literal_credentials(doc: Document) -> Iterator[Problem]:
             )
 
 
+def literal_secrets(doc: Document) -> Iterator[Problem]:
+    """A value under a key named like a secret (e.g. beat kwargs `api_key:`) must be a ${VAR} reference."""
+    return _secrets_in(doc, doc.raw, ())
+
+
+def _secrets_in(doc: Document, value: object, path: tuple[str | int, ...]) -> Iterator[Problem]:
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(item, str) and item and _SECRET_KEY.search(str(key)) and not REFERENCE.fullmatch(item):
+            yield doc.problem(
+                (*path, key),
+                "a secret is written in the file; put it in the environment or .env and write ${NAME} here",
+                "literal-credentials",
+            )
+        yield from _secrets_in(doc, item, (*path, key))
+
+
 def beat_host(t: Topology, doc: Document) -> Iterator[Problem]:
     """beat.host must be a machine that some pool runs on."""
     if t.beat is None or t.beat.host is None:
@@ -260,7 +278,7 @@ RULES: tuple[Rule, ...] = (
 
 def file_problems(doc: Document) -> list[Problem]:
     """The rules that read the file as written: they run even when the model cannot be built."""
-    return list(literal_credentials(doc))
+    return [*literal_credentials(doc), *literal_secrets(doc)]
 
 
 def run(topology: Topology, doc: Document) -> list[Problem]:

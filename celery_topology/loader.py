@@ -31,6 +31,7 @@ _YAML11_BOOL = {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", 
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9]+(:[0-5]?[0-9])+(\.[0-9]*)?")
 _OCTAL_LIKE = re.compile(r"[-+]?0[0-9_]+")
 _UNDERSCORE_INT = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*")
@@ -276,6 +277,6 @@ def _scalar(doc: Document, node: yaml.Node, path: Path_) -> Any:
         return int(text)
     if _HEX.fullmatch(text):
         return int(text, 16)
-    if _FLOAT.fullmatch(text):
-        return float(text)
+    if _FLOAT.fullmatch(text) or _SPECIAL_FLOAT.fullmatch(text):
+        return float(text.replace(".", "", 1) if _SPECIAL_FLOAT.fullmatch(text) else text)
     return text
