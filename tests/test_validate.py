@@ -60,9 +60,9 @@ def test_valid_variant_passes_with_its_warnings(case: Path) -> None:
 def test_corpus_covers_every_problem_code() -> None:
     """Each code the loader and the semantic checks can emit is pinned by at least one corpus file."""
     package = ROOT / "celery_topology"
-    emitted = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', (package / "checks.py").read_text()))
-    emitted |= set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', (package / "loader.py").read_text()))
-    emitted -= {"file-unreadable"}  # pinned by test_missing_file below
+    sources = "".join((package / name).read_text() for name in ("checks.py", "loader.py", "env.py", "validate.py"))
+    emitted = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', sources))
+    emitted -= {"file-unreadable", "env-file"}  # pinned by test_missing_file and test_loader_env.py
     expected = "".join(p.with_suffix(".expected").read_text() for p in INVALID + VALID)
     pinned = set(re.findall(r"\[([a-z-]+)\]$", expected, re.MULTILINE))
     assert emitted - pinned == set()
