@@ -114,7 +114,7 @@ ExceptionRef = Annotated[
     ),
     AfterValidator(_builtin_if_bare),
 ]
-Duration = Annotated[int, BeforeValidator(parse_duration), Field(ge=0)]
+Duration = Annotated[int, BeforeValidator(parse_duration), Field(ge=0, le=366 * 86400)]  # up to a year
 Priority = Annotated[int, Field(ge=0, le=9)]
 Url = Annotated[
     str,
@@ -156,12 +156,18 @@ class Broker(Strict):
         return self.url.split("://", 1)[0].startswith("redis")
 
 
+# What reaches the dead-letter store (`celery-topology dead`): tasks whose retries are used up,
+# every failed task (non-retryable errors too), or nothing.
+DeadLetter = Literal["exhausted", "any_failure", "off"]
+
+
 class Defaults(Strict):
     queue: Name = "default"
     priority: Priority = 5
     time_limit: Duration | None = None
     soft_time_limit: Duration | None = None
     retry: RetryPolicy | None = None
+    dead_letter: DeadLetter = "exhausted"
 
 
 class QueueSpec(Strict):
@@ -176,6 +182,7 @@ class Route(Strict):
     retry: RetryPolicy | None = None
     time_limit: Duration | None = None
     soft_time_limit: Duration | None = None
+    dead_letter: DeadLetter | None = None
 
 
 class Autoscale(Strict):

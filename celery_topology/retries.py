@@ -6,7 +6,8 @@ name does not start with `celery.` gets the attributes Celery's own autoretry re
 `default_retry_delay`) and its time limits, computed from `Router.resolve(task.name)`;
 then Celery's `add_autoretry_behaviour` wraps it. Whatever the task's own code sets
 (decorator options or class attributes) wins. A task retried `max_retries` times that
-fails again is recorded as FAILURE by Celery, and `on_retries_exhausted` logs it.
+fails again is recorded as FAILURE by Celery, and `on_retries_exhausted` logs it and keeps it
+in the dead-letter store (`deadletter.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from celery import Celery, Task
 from celery.app.autoretry import add_autoretry_behaviour
 from celery.signals import task_failure, worker_init
 
+from . import deadletter
 from .errors import Problem, TopologyError
 from .model import RetryPolicy, Topology
 from .router import Resolution, Router
@@ -99,6 +101,7 @@ def apply_policy(task: Task, router: Router) -> None:
 def on_retries_exhausted(task: Task, task_id: str, exc: BaseException) -> None:
     """The one place that acts when a task has used up its retries (Celery has already stored FAILURE)."""
     logger.error("retries exhausted: task=%s id=%s exception=%r", task.name, task_id, exc)
+    deadletter.on_failure(task, task_id, exc, exhausted=True)
 
 
 def _check_exhausted(
@@ -131,6 +134,7 @@ def install(app: Celery, router: Router) -> None:
             apply_all()
 
     check_exceptions(router.topology)
+    deadletter.install(app, router.topology)
     if app.finalized:
         apply_all()
     else:

@@ -99,8 +99,16 @@ class Process:
 class RedisServer:
     """A private redis-server on a free loopback port."""
 
-    def __init__(self, workdir: Path, persistence: bool = False, port: int | None = None, start: bool = True):
+    def __init__(
+        self,
+        workdir: Path,
+        persistence: bool = False,
+        port: int | None = None,
+        start: bool = True,
+        args: Sequence[str] = (),  # more redis-server options, e.g. ("--maxmemory-policy", "allkeys-lru")
+    ):
         self.workdir = workdir
+        self.args = list(args)
         self.port = port or free_port()
         self.persistence = persistence
         self.process: Process | None = None
@@ -117,7 +125,7 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed: the tests need the real server")
         save = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistence else ["--appendonly", "no"]
         argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.workdir)]
-        self.process = Process([*argv, *save], self.workdir / f"redis-{self.port}.log")
+        self.process = Process([*argv, *save, *self.args], self.workdir / f"redis-{self.port}.log")
         wait_for(self.ping, 20, f"redis-server on port {self.port}")
 
     def ping(self) -> bool:

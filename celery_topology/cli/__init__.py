@@ -21,6 +21,8 @@ COMMANDS = {
     "graph": "explain",
     "status": "status",
     "serve": "serve",
+    "dead": "dead",
+    "doctor": "doctor",
 }
 
 
