@@ -39,6 +39,7 @@ logger = logging.getLogger("celery_topology.deadletter")
 PREFIX = "celery-topology.dead."
 CLAIM_PREFIX = "celery-topology.replaying."
 CLAIM_SECONDS = 60
+Call = tuple[Any, Any]  # (args, kwargs)
 _topologies: weakref.WeakKeyDictionary[Celery, Topology] = weakref.WeakKeyDictionary()
 
 
@@ -61,14 +62,16 @@ def mode(topology: Topology, route_key: str | None) -> str:
     return route.dead_letter if route is not None and route.dead_letter else topology.defaults.dead_letter
 
 
-def record(task: Task, task_id: str, exc: BaseException, queue: str) -> dict[str, Any]:
+def record(task: Task, task_id: str, exc: BaseException, queue: str, call: Call | None = None) -> dict[str, Any]:
+    """The record of a failed try; `call` (args, kwargs) where `task.request` is not the failed one's."""
     request = task.request
+    args, kwargs = call or (request.args, request.kwargs)
     kind = type(exc)
     return {
         "id": task_id,
         "task": task.name,
-        "args": list(request.args or ()),
-        "kwargs": dict(request.kwargs or {}),
+        "args": list(args or ()),
+        "kwargs": dict(kwargs or {}),
         "exception": kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}",
         "message": str(exc),
         "attempts": (request.retries or 0) + 1,
@@ -82,7 +85,7 @@ def keep(url: str, entry: dict[str, Any]) -> bool:
     return bool(client(url).hsetnx(PREFIX + entry["queue"], entry["id"], json.dumps(entry)))
 
 
-def on_failure(task: Task, task_id: str, exc: BaseException, exhausted: bool) -> None:
+def on_failure(task: Task, task_id: str, exc: BaseException, exhausted: bool, call: Call | None = None) -> None:
     """Keep the failed task if its route asks: always when exhausted (unless `off`), any failure if `any_failure`."""
     from .retries import POLICY_MARK
 
@@ -99,7 +102,7 @@ def on_failure(task: Task, task_id: str, exc: BaseException, exhausted: bool) ->
     if url is None:
         logger.error("dead letter not kept (no Redis store): task=%s id=%s", task.name, task_id)
         return
-    if keep(url, record(task, task_id, exc, queue)):
+    if keep(url, record(task, task_id, exc, queue, call)):
         logger.error("dead-lettered: task=%s id=%s queue=%s", task.name, task_id, queue)
 
 
@@ -107,9 +110,12 @@ def install(app: Celery, topology: Topology) -> None:
     """Remember `app`'s topology and keep `any_failure` routes' failures (exhausted ones come from retries)."""
     from celery.signals import task_failure
 
-    def failed(sender: Task | None = None, task_id: str = "", exception: BaseException | None = None, **_: Any) -> None:
+    def failed(
+        sender: Task | None = None, task_id: str = "", exception: BaseException | None = None, **kw: Any
+    ) -> None:
+        # a hard time limit is reported by the worker's main process: its args come with the signal only
         if sender is not None and exception is not None and getattr(sender, "app", None) is app:
-            on_failure(sender, task_id, exception, exhausted=False)
+            on_failure(sender, task_id, exception, exhausted=False, call=(kw.get("args"), kw.get("kwargs")))
 
     _topologies[app] = topology
     task_failure.connect(failed, weak=False, dispatch_uid=f"celery_topology.deadletter.{id(app)}")

@@ -23,6 +23,7 @@ from support import EXAMPLES, Process, RedisServer, free_port, run_cli, start_wo
 
 PROBE_APP = """
 import os
+import time
 import redis
 from celery import Celery
 from celery_topology import configure
@@ -48,6 +49,11 @@ def broken():
 @app.task(name="dl.strict")
 def strict(doc):
     raise ValueError(f"a bug in {doc}, kept")
+
+
+@app.task(name="dl.slow")
+def slow(seconds):
+    time.sleep(seconds)
 """
 TOPOLOGY: dict[str, Any] = {
     "version": 1,
@@ -57,7 +63,11 @@ TOPOLOGY: dict[str, Any] = {
         "retry": {"max_retries": 2, "delay": 1, "backoff": "fixed", "jitter": False, "errors": ["ConnectionError"]}
     },
     "queues": {"default": {}, "work": {}},
-    "routes": {"dl.flaky": "work", "dl.strict": {"queue": "work", "dead_letter": "any_failure"}},
+    "routes": {
+        "dl.flaky": "work",
+        "dl.strict": {"queue": "work", "dead_letter": "any_failure"},
+        "dl.slow": {"queue": "work", "dead_letter": "any_failure", "time_limit": 1},
+    },
     "pools": {"default": {"queues": ["default"], "pool": "solo"}, "work": {"queues": ["work"]}},
 }
 
@@ -148,6 +158,19 @@ def test_non_retryable_failure_is_kept_only_where_the_route_asks_and_only_once(
     purged = run_cli("--file", path, "dead", "purge", "--queue", "work", "--yes", env=env)
     assert (purged.returncode, purged.stdout) == (0, "purged 1 dead letter\n")
     assert list(entries(fresh_redis.url)) == []
+
+
+def test_a_hard_time_limit_is_kept_where_the_route_asks(
+    cluster: tuple[Path, dict[str, str], Celery], fresh_redis: RedisServer
+) -> None:
+    """The worker's main process reports it (the pool child is killed): the arguments come from the signal."""
+    _, _, producer = cluster
+    slow = producer.send_task("dl.slow", args=[30])
+    slow.get(timeout=60, propagate=False)
+    wait_for(lambda: len(list(entries(fresh_redis.url))) == 1, 30, "the dead letter")
+    (kept,) = entries(fresh_redis.url)
+    assert (kept["id"], kept["task"], kept["args"], kept["queue"]) == (slow.id, "dl.slow", [30], "work")
+    assert kept["exception"] == "billiard.exceptions.TimeLimitExceeded"  # what celery.exceptions re-exports
 
 
 def entry(task_id: str) -> dict[str, Any]:
