@@ -126,6 +126,8 @@ def test_exhausted_task_is_kept_once_and_replay_runs_it_on_its_pool(
         "queue": "work",
     }
     assert cli_json(path, env, "show", flaky.id) == kept
+    shown = run_cli("--file", path, "dead", "show", flaky.id, env=env).stdout
+    assert 'args: [7]\nkwargs: {"label": "a"}\nexception: ConnectionError\nmessage: down 7\nattempts: 3\n' in shown
     assert [(task_id, host) for task_id, host, _ in tries(fresh_redis)] == [(flaky.id, "work@test")] * 3
 
     fresh_redis.client().set("dl:healed", "1")

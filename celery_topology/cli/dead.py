@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,7 +77,8 @@ def show(ctx: click.Context, task_id: str, fmt: str) -> None:
     if entry is None:
         click.echo(f"no dead letter with id {task_id}; see `celery-topology dead list`", err=True)
         sys.exit(1)
-    _print(fmt, entry, lambda: "\n".join(f"{key}: {value}" for key, value in entry.items()))
+    lines = [f"{key}: {value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.items()]
+    _print(fmt, entry, lambda: "\n".join(lines))
 
 
 @dead.command()
