@@ -23,7 +23,7 @@ from celery_topology import Topology, configure, load
 from celery_topology.render import render
 from celery_topology.router import Router
 
-from support import BIN, ROOT, Process, RedisServer, systemd_words, wait_for, worker_env
+from support import BIN, ROOT, Process, RedisServer, run_cli, systemd_words, wait_for, worker_env
 
 HERE = Path(__file__).resolve().parent
 VISIBILITY_TIMEOUT = 6  # seconds: a message unacked this long is redelivered when a worker restores it
@@ -207,6 +207,11 @@ class Cluster:
         outcome = self.outcome(scenario, sent)
         REPORT.append(outcome.row(residue=sum(self.residue().values())))
         return outcome
+
+    def doctor(self) -> set[str]:
+        """The codes of `celery-topology doctor`'s findings about this broker."""
+        result = run_cli("--file", self.path, "doctor", "--format", "json", env=self.env)
+        return {finding["code"] for finding in json.loads(result.stdout)["findings"]}
 
     def wrong_pool_runs(self) -> list[dict[str, Any]]:
         """Runs by a worker whose pool does not consume the queue the task's route names."""

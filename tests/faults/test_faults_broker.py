@@ -27,12 +27,14 @@ def test_redis_restart_with_persistence_loses_nothing(cluster: Cluster) -> None:
     assert outcome.lost == []
     assert "main-2.log" not in {p.name for p in cluster.work.iterdir()}  # the same worker reconnected by itself
     assert len(outcome.duplicated) <= 2, outcome.duplicated  # at most the runs in flight, whose acks were cut
+    assert "redis-no-persistence" not in cluster.doctor()
 
 
 def test_redis_restart_without_persistence_loss_is_detected(tmp_path: Path, fresh_redis: RedisServer) -> None:
     cluster = Cluster(tmp_path, fresh_redis)
     try:
         queued = cluster.send("faults.alpha.work", 10, 0.2)  # waiting for a worker
+        flagged = cluster.doctor()
         restart(fresh_redis)
         cluster.start("main")
         later = cluster.send("faults.alpha.work", 2, 0.2, start=10)
@@ -41,7 +43,7 @@ def test_redis_restart_without_persistence_loss_is_detected(tmp_path: Path, fres
     finally:
         cluster.stop_all()
     assert (outcome.sent, outcome.done, outcome.lost) == (12, 2, queued)  # ...and the ledger shows the loss
-    assert fresh_redis.client().config_get("appendonly") == {"appendonly": "no"}
+    assert "redis-no-persistence" in flagged  # which doctor said before the restart
 
 
 def test_a_worker_started_before_the_broker_connects_when_it_comes_up(tmp_path: Path) -> None:
