@@ -66,7 +66,7 @@ def pool_of(topology: Topology, worker: str) -> str | None:
     return None
 
 
-def _finding(level: str, code: str, message: str) -> dict[str, str]:
+def finding(level: str, code: str, message: str) -> dict[str, str]:
     return {"level": level, "code": code, "message": message}
 
 
@@ -75,15 +75,21 @@ def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[
     online = sorted(w for w in obs.workers if pool_of(topology, w) == name)
     findings = []
     if not online:
-        findings.append(_finding("error", "pool-down", f"pool {name!r}: no worker online (expected {template})"))
+        findings.append(finding("error", "pool-down", f"pool {name!r}: no worker online (expected {template})"))
     for host in pool.hosts or []:
         if online and not any(node_pattern(template, host).fullmatch(w) for w in online):
-            findings.append(_finding("error", "host-down", f"pool {name!r}: no worker online on host {host!r}"))
+            findings.append(finding("error", "host-down", f"pool {name!r}: no worker online on host {host!r}"))
     for worker in online:
         missing = sorted(set(pool.queues) - set(obs.workers[worker].queues))
         if missing:
             text = f"pool {name!r}: worker {worker} does not consume {', '.join(missing)}"
-            findings.append(_finding("error", "queue-not-consumed", text))
+            findings.append(finding("error", "queue-not-consumed", text))
+        extra = sorted(set(obs.workers[worker].queues) & set(topology.queues) - set(pool.queues))
+        if extra:
+            text = (
+                f"pool {name!r}: worker {worker} also consumes {', '.join(extra)}, which the file gives to other pools"
+            )
+            findings.append(finding("error", "queue-extra", text))
     report = {"hostname": template, "hosts": list(pool.hosts or []), "queues": list(pool.queues), "online": online}
     return {**report, "complete": not findings}, findings
 
@@ -101,7 +107,7 @@ def _queue_report(
             before = previous.depths.get(queue) if previous else None
             grew = f" (was {before})" if before is not None and depth > before else ""
             text = f"queue {queue!r}: {depth} waiting{grew} and no worker consumes it"
-            findings.append(_finding("error", "queue-stranded", text))
+            findings.append(finding("error", "queue-stranded", text))
     return queues, findings
 
 
@@ -115,17 +121,17 @@ def _workers_report(topology: Topology, obs: Observation) -> tuple[dict[str, Any
         undeclared = sorted(set(view.queues) - set(topology.queues))
         if undeclared:
             text = f"worker {name} consumes undeclared queue(s) {', '.join(undeclared)}"
-            findings.append(_finding("error", "undeclared-queue", text))
+            findings.append(finding("error", "undeclared-queue", text))
         if pool is None:
-            findings.append(_finding("warning", "unknown-worker", f"worker {name} matches no pool's hostname"))
+            findings.append(finding("warning", "unknown-worker", f"worker {name} matches no pool's hostname"))
     return workers, findings
 
 
 def assess(topology: Topology, obs: Observation, previous: Observation | None = None) -> dict[str, Any]:
     """The status report: pools, workers, queues, findings, and `healthy` (no error finding)."""
     if obs.error is not None:
-        finding = _finding("error", "broker-unreachable", f"broker {obs.broker}: {obs.error}")
-        return {"healthy": False, "broker": obs.broker, "pools": {}, "workers": {}, "queues": {}, "findings": [finding]}
+        down = finding("error", "broker-unreachable", f"broker {obs.broker}: {obs.error}")
+        return {"healthy": False, "broker": obs.broker, "pools": {}, "workers": {}, "queues": {}, "findings": [down]}
     findings: list[dict[str, str]] = []
     pools: dict[str, Any] = {}
     for name in topology.pools:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .cluster import finding
 from .deadletter import store_url
 from .explain import mask_url
 from .model import Topology
@@ -22,10 +23,6 @@ EVICTION_FIX = (
 PERSISTENCE_FIX = (
     "turn on `appendonly yes` (appendfsync everysec) or an RDB `save` rule in redis.conf, and CONFIG REWRITE"
 )
-
-
-def finding(level: str, code: str, message: str) -> dict[str, str]:
-    return {"level": level, "code": code, "message": message}
 
 
 def redis_config_findings(config: dict[str, str]) -> list[dict[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -40,6 +39,3 @@ class TopologyError(Exception):
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
         super().__init__("\n".join(str(p) for p in errors) or "invalid topology")
-
-    def to_json(self) -> str:
-        return json.dumps([p.as_dict() for p in self.problems], indent=2)

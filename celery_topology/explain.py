@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .model import Pool, RetryPolicy, Topology
-from .router import Router, merge_retry
+from .router import Router, is_celery_own, merge_retry
 
 
 def mask_url(url: str) -> str:
@@ -60,7 +60,7 @@ def route_info(topology: Topology, task: str, router: Router | None = None) -> d
         "pattern": found.pattern,
         "queue": found.queue,
         "priority": found.priority,
-        "retry": found.retry.model_dump(),
+        "retry": None if is_celery_own(task) else found.retry.model_dump(),
         "time_limit": found.time_limit,
         "soft_time_limit": found.soft_time_limit,
         "pools": pools,
@@ -68,7 +68,8 @@ def route_info(topology: Topology, task: str, router: Router | None = None) -> d
 
 
 def route_text(info: dict[str, Any]) -> str:
-    retry = RetryPolicy(**info["retry"])
+    own = "none: Celery's own task, retry policies do not apply"
+    retry = own if info["retry"] is None else retry_summary(RetryPolicy(**info["retry"]))
     matched = info["pattern"] if info["pattern"] is not None else "(no route matched: defaults)"
     limits = f"{info['time_limit'] or '-'}s hard, {info['soft_time_limit'] or '-'}s soft"
     lines = [
@@ -76,7 +77,7 @@ def route_text(info: dict[str, Any]) -> str:
         f"matched:   {matched}",
         f"queue:     {info['queue']}",
         f"priority:  {info['priority']} (0..9, 9 most urgent)",
-        f"retry:     {retry_summary(retry)}",
+        f"retry:     {retry}",
         f"limits:    {limits}",
     ]
     if not info["pools"]:

@@ -76,7 +76,7 @@ class Document:
 
 def dotted(path: Path_) -> str:
     """`pools.default.queues[1]`; control characters in keys are escaped so a problem stays on one line."""
-    text = ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).removeprefix(".")
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 

@@ -63,6 +63,11 @@ def celery_pattern_order(keys: Iterable[str]) -> list[str]:
     return patterns
 
 
+def is_celery_own(task: str) -> bool:
+    """Celery's own tasks (celery.backend_cleanup, celery.chord_unlock...): routed, never given a retry policy."""
+    return task.startswith("celery.")
+
+
 def merge_retry(*layers: RetryPolicy | None) -> RetryPolicy:
     """Later layers override earlier ones key by key; unset keys fall back to RETRY_FALLBACK."""
     values = RETRY_FALLBACK.model_dump()

@@ -9,6 +9,7 @@ from .model import Topology
 
 def json_schema() -> dict[str, Any]:
     schema = Topology.model_json_schema(mode="validation")
+    _name_rules_as_property_names(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "celery-topology topology.yaml (format version 1)"
     props = schema["properties"]
@@ -18,3 +19,21 @@ def json_schema() -> dict[str, Any]:
     }
     props["queues"]["additionalProperties"] = {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/QueueSpec"}]}
     return schema
+
+
+def _name_rules_as_property_names(node: Any) -> None:
+    """pydantic writes a mapping with a key grammar as `patternProperties`, which lets any other key
+    through; `propertyNames` + `additionalProperties` refuses a bad key, as the model does."""
+    if isinstance(node, list):
+        for item in node:
+            _name_rules_as_property_names(item)
+    if not isinstance(node, dict):
+        return
+    pattern_properties = node.get("patternProperties")
+    if isinstance(pattern_properties, dict) and len(pattern_properties) == 1:
+        ((pattern, value),) = pattern_properties.items()
+        del node["patternProperties"]
+        node["propertyNames"] = {"pattern": pattern}
+        node["additionalProperties"] = value
+    for value in node.values():
+        _name_rules_as_property_names(value)

@@ -136,6 +136,7 @@ def test_exhausted_task_is_kept_once_and_replay_runs_it_on_its_pool(
     assert producer.AsyncResult(replayed["new_id"]).get(timeout=60) == 7
     assert tries(fresh_redis)[-1] == [replayed["new_id"], "work@test", "0"]
     assert cli_json(path, env, "list") == [] and fresh_redis.client().keys(PREFIX + "*") == []
+    assert cli_json(path, env, "replay", "--all") == []  # an empty store: nothing to replay, not an error
 
 
 def test_non_retryable_failure_is_kept_only_where_the_route_asks_and_only_once(

@@ -60,6 +60,13 @@ def test_route_text_names_pattern_queue_priority_retry_and_pool() -> None:
     ]
 
 
+def test_route_of_celerys_own_task_promises_no_retry(topology: Topology) -> None:
+    code, out = run("route", "celery.backend_cleanup")
+    assert code == 0
+    assert "retry:     none: Celery's own task, retry policies do not apply" in out.splitlines()
+    assert route_info(topology, "celery.backend_cleanup")["retry"] is None
+
+
 def test_route_json_for_an_unrouted_task_is_the_default(topology: Topology) -> None:
     code, out = run("route", "somewhere.else", "--format", "json")
     assert code == 0
@@ -144,7 +151,7 @@ def _view(name: str, *queues: str) -> WorkerView:
 def test_assess_names_each_kind_of_problem(topology: Topology) -> None:
     workers = [
         _view("default@h", "default"),
-        _view("agent-worker@h", "agent"),
+        _view("agent-worker@h", "agent", "ingestion"),  # also takes ingestion's queue
         _view("eval-worker@h", "evaluation"),  # misses benchmark
         _view("stray@h", "typo"),
     ]
@@ -153,17 +160,17 @@ def test_assess_names_each_kind_of_problem(topology: Topology) -> None:
     assert not report["healthy"]
     assert {p: v["complete"] for p, v in report["pools"].items()} == {
         "default": True,
-        "agent": True,
+        "agent": False,
         "ingestion": False,
         "evaluation": False,
     }
     assert [f["message"] for f in report["findings"]] == [
+        "pool 'agent': worker agent-worker@h also consumes ingestion, which the file gives to other pools",
         "pool 'ingestion': no worker online (expected ingestion-worker@%h)",
         "pool 'evaluation': worker eval-worker@h does not consume benchmark",
         "worker stray@h consumes undeclared queue(s) typo",
         "worker stray@h matches no pool's hostname",
         "queue 'benchmark': 2 waiting and no worker consumes it",
-        "queue 'ingestion': 7 waiting and no worker consumes it",
     ]
 
 

@@ -97,6 +97,9 @@ def replay(ctx: click.Context, task_id: str | None, everything: bool, queue: str
         raise click.UsageError("give one task id, or --all (optionally with --queue)")
     with _store(ctx) as (topology, url):
         chosen = [e for e in entries(url, queue) if everything or e["id"] == task_id]
+        if not chosen and everything:
+            _print(fmt, [], lambda: "nothing to replay")
+            sys.exit(0)
         if not chosen:
             click.echo(f"no dead letter with id {task_id}; see `celery-topology dead list`", err=True)
             sys.exit(1)
