@@ -11,8 +11,22 @@ import builtins
 import re
 import zoneinfo
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 SUPPORTED_VERSION = 1
 
@@ -30,20 +44,34 @@ def parse_duration(value: object) -> object:
     return value
 
 
-def _grammar(pattern: str, allowed: str, what: str) -> Any:
-    """A validator that accepts strings fully matching `pattern` and names the first bad character."""
-    compiled = re.compile(pattern)
-    allowed_chars = re.compile(f"[{allowed}]")
+class _Grammar:
+    """Annotated metadata: accept strings fully matching `pattern`, name the first bad character,
+    and give editors the same rule as a JSON Schema `pattern`."""
 
-    def check(value: str) -> str:
-        if compiled.fullmatch(value):
+    def __init__(self, pattern: str, allowed: str, what: str) -> None:
+        self.pattern = pattern
+        self.compiled = re.compile(pattern)
+        self.allowed_chars = re.compile(f"[{allowed}]")
+        self.what = what
+
+    def check(self, value: str) -> str:
+        if self.compiled.fullmatch(value):
             return value
-        bad = next((c for c in value if not allowed_chars.match(c)), None)
+        bad = next((c for c in value if not self.allowed_chars.match(c)), None)
         if bad is not None:
-            raise ValueError(f"{bad!r} is not allowed in {what}")
-        raise ValueError(f"not {what}")
+            raise ValueError(f"{bad!r} is not allowed in {self.what}")
+        raise ValueError(f"not {self.what}")
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # A value that holds ${VAR} is checked after expansion, so editors accept any such string.
+        return {**handler(schema), "pattern": f"^(?:{self.pattern})$|\\$\\{{"}
+
+
+def _grammar(pattern: str, allowed: str, what: str) -> _Grammar:
+    return _Grammar(pattern, allowed, what)
 
 
 NAME_RULE = "1-32 characters of a-z, 0-9, '-' and '_', starting with a letter"
@@ -114,11 +142,37 @@ ExceptionRef = Annotated[
     ),
     AfterValidator(_builtin_if_bare),
 ]
-Duration = Annotated[int, BeforeValidator(parse_duration), Field(ge=0, le=366 * 86400)]  # up to a year
+MAX_SECONDS = 366 * 86400  # a year
+Duration = Annotated[
+    int,
+    BeforeValidator(parse_duration),
+    Field(ge=0, le=MAX_SECONDS),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
+                {"type": "string", "pattern": "^[0-9]+[smhd]$|\\$\\{"},
+            ],
+            "description": "seconds, or a number with one unit: 90s, 10m, 2h, 1d (at most a year)",
+        }
+    ),
+]
 Priority = Annotated[int, Field(ge=0, le=9)]
+
+
+def _valid_port(url: str) -> str:
+    """A port that clients would refuse at connect time is refused here (the URL is never echoed: it may hold a password)."""
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        raise ValueError("the URL's port is not a number from 0 to 65535") from None
+    return url
+
+
 Url = Annotated[
     str,
     _grammar(r"[a-z][a-z0-9+]*://[^\s]*", r"^\s", "a URL such as redis://host:6379/0"),
+    AfterValidator(_valid_port),
 ]
 BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "amqp", "amqps", "pyamqp", "memory")
 
