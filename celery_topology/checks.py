@@ -261,6 +261,40 @@ def unenforced_time_limits(t: Topology, doc: Document) -> Iterator[Problem]:
                     )
 
 
+def overridden_pool_time_limits(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A task's own time_limit (its route's or the defaults', set by `configure`) wins over the pool's (warning).
+
+    Celery's worker runs a task under `time_limit or task.time_limit` (celery/worker/request.py), the
+    pool's --time-limit only when the task has none: a lower pool limit is not the ceiling it reads as.
+    """
+    router = Router(t, cache_size=0)
+    d = t.defaults
+    for name, pool in t.pools.items():
+        if pool.time_limit is None or pool.pool in ("threads", "solo", "eventlet"):
+            continue  # no limit, or one not enforced at all (time-limit-unenforced says so)
+        found: list[tuple[int, str]] = []
+        if d.time_limit is not None and d.queue in pool.queues:
+            found.append((d.time_limit, "defaults"))
+        for key, route in t.routes.items():
+            hard = route.time_limit if route.time_limit is not None else d.time_limit
+            if hard is not None and (route.queue or d.queue) in pool.queues:
+                found.append((hard, f"route {key!r}"))
+        for entry_name, entry in (t.beat.schedule if t.beat else {}).items():
+            res = router.resolve(entry.task)
+            if res.time_limit is not None and (entry.queue or res.queue) in pool.queues:
+                found.append((res.time_limit, f"beat entry {entry_name!r}"))
+        longest = max(found, key=lambda item: item[0], default=None)
+        if longest is not None and longest[0] > pool.time_limit:
+            yield doc.problem(
+                ("pools", name, "time_limit"),
+                f"time_limit {pool.time_limit}s is below the {longest[0]}s its tasks get from {longest[1]}:"
+                " Celery applies a task's own time_limit, so the pool's is not the ceiling;"
+                " raise it or lower the task's",
+                "pool-time-limit-overridden",
+                severity="warning",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     undeclared_queues,
     unconsumed_queues,
@@ -273,6 +307,7 @@ RULES: tuple[Rule, ...] = (
     glob_without_star,
     deploy_paths,
     unenforced_time_limits,
+    overridden_pool_time_limits,
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Deploy, Pool, Topology
+from ..router import Router
 
 STOP_MARGIN = 30  # seconds between a task's hard time limit and the init system's SIGKILL
 STOP_FALLBACK = 600  # stop timeout of a pool whose tasks have no time limit at all
@@ -82,21 +83,45 @@ def singleton_host(topology: Topology) -> str | None:
 
 
 def _check_host(topology: Topology, host: str | None) -> None:
+    if host is None:
+        return
     named = hosts(topology)
-    if host is not None and named and host not in named:
+    if not named and singleton_host(topology) is None:
+        # Every pool would run on `host`, but beat and Flower on no machine at all: refuse, not drop them.
+        raise RenderError("the topology names no hosts (pools.*.hosts / beat.host); render without --host")
+    if named and host not in named:
         raise RenderError(f"host {host!r} is not named by any pool's hosts; known hosts: {', '.join(named)}")
+
+
+def longest_time_limit(topology: Topology, pool: Pool) -> int | None:
+    """The longest hard time limit a task run by `pool` can have, in seconds; None if no task has one.
+
+    Celery's worker applies the task's own time_limit before the pool's --time-limit
+    (celery/worker/request.py: `time_limit or task.time_limit`), and `configure` gives every
+    task its route's or the defaults' limit: the pool's limit is only one candidate. Counted:
+    the pool's limit, the defaults' (any task can be sent to any queue), every route whose
+    queue the pool consumes, and every beat entry whose queue the pool consumes.
+    """
+    defaults = topology.defaults
+    limits = [pool.time_limit, defaults.time_limit]
+    for route in topology.routes.values():
+        if (route.queue or defaults.queue) in pool.queues:
+            limits.append(route.time_limit if route.time_limit is not None else defaults.time_limit)
+    schedule = topology.beat.schedule if topology.beat is not None else {}
+    if schedule:
+        router = Router(topology, cache_size=0)
+        for entry in schedule.values():
+            found = router.resolve(entry.task)
+            if (entry.queue or found.queue) in pool.queues:
+                limits.append(found.time_limit)
+    known = [limit for limit in limits if limit is not None]
+    return max(known) if known else None
 
 
 def stop_timeout(topology: Topology, pool: Pool) -> int:
     """Above the longest hard time limit a task of this pool can have, so a warm shutdown is never cut short."""
-    if pool.time_limit is not None:
-        return pool.time_limit + STOP_MARGIN
-    limits = [topology.defaults.time_limit]
-    for route in topology.routes.values():
-        if (route.queue or topology.defaults.queue) in pool.queues:
-            limits.append(route.time_limit if route.time_limit is not None else topology.defaults.time_limit)
-    known = [limit for limit in limits if limit is not None]
-    return (max(known) if known else STOP_FALLBACK) + STOP_MARGIN
+    longest = longest_time_limit(topology, pool)
+    return (STOP_FALLBACK if longest is None else longest) + STOP_MARGIN
 
 
 def worker_argv(topology: Topology, deploy: Deploy, name: str) -> tuple[str, ...]:
