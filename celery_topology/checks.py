@@ -145,18 +145,25 @@ def duplicate_hostnames(t: Topology, doc: Document) -> Iterator[Problem]:
         seen[hostname] = (name, hosts)
 
 
+_FROM_ENV = "\0"  # stands in for a value that the environment supplies
+
+
+def _as_written(raw: str) -> str:
+    """`raw` with each ${VAR} as a stand-in and each ${VAR:-default} as its default: the text the file itself holds."""
+    return REFERENCE.sub(lambda m: m.group(3) if m.group(2) else _FROM_ENV, raw)
+
+
 def literal_credentials(doc: Document) -> Iterator[Problem]:
-    """A password written into the file ends up in git; it must come from the environment.
+    """A password written into the file (a ${VAR:-default}'s default included) ends up in git.
 
     Reads the file as written (before ${VAR} expansion), so it also runs when the model is invalid.
     """
     broker = doc.raw.get("broker") if isinstance(doc.raw, dict) else None
     for key, variable in (("url", "CELERY_BROKER_URL"), ("result_backend", "CELERY_RESULT_BACKEND")):
         raw = broker.get(key) if isinstance(broker, dict) else None
-        if not isinstance(raw, str) or REFERENCE.fullmatch(raw):
-            continue
-        userinfo = _USERINFO.match(raw)
-        if userinfo and ":" in userinfo.group(1) and not REFERENCE.fullmatch(userinfo.group(1).split(":", 1)[1]):
+        userinfo = _USERINFO.match(_as_written(raw)) if isinstance(raw, str) else None
+        password = userinfo.group(1).partition(":")[2] if userinfo else ""
+        if password and password != _FROM_ENV:
             yield doc.problem(
                 ("broker", key),
                 f"a password is written in the file; move the URL to the environment or .env and write ${{{variable}}}",
@@ -165,14 +172,15 @@ def literal_credentials(doc: Document) -> Iterator[Problem]:
 
 
 def literal_secrets(doc: Document) -> Iterator[Problem]:
-    """A value under a key named like a secret (e.g. beat kwargs `api_key:`) must be a ${VAR} reference."""
+    """A value under a key named like a secret (e.g. beat kwargs `api_key:`) must come from the environment."""
     return _secrets_in(doc, doc.raw, ())
 
 
 def _secrets_in(doc: Document, value: object, path: tuple[str | int, ...]) -> Iterator[Problem]:
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
-        if isinstance(item, str) and item and _SECRET_KEY.search(str(key)) and not REFERENCE.fullmatch(item):
+        written = _as_written(item).replace(_FROM_ENV, "") if isinstance(item, str) else ""
+        if written and _SECRET_KEY.search(str(key)):
             yield doc.problem(
                 (*path, key),
                 "a secret is written in the file; put it in the environment or .env and write ${NAME} here",
