@@ -5,7 +5,8 @@ name does not start with `celery.` gets the attributes Celery's own autoretry re
 (`autoretry_for`, `max_retries`, `retry_backoff`, `retry_backoff_max`, `retry_jitter`,
 `default_retry_delay`) and its time limits, computed from `Router.resolve(task.name)`;
 then Celery's `add_autoretry_behaviour` wraps it. Whatever the task's own code sets
-(decorator options or class attributes) wins. A task retried `max_retries` times that
+(decorator options, or attributes of its class, a `base=` class or the app's `task_cls`) wins,
+and a task its code already made autoretry keeps all its own retry settings. A task retried `max_retries` times that
 fails again is recorded as FAILURE by Celery, and `on_retries_exhausted` logs it and keeps it
 in the dead-letter store (`deadletter.py`).
 """
@@ -72,26 +73,67 @@ def task_attributes(found: Resolution) -> dict[str, Any]:
     }
 
 
-def _set_by_code(task: Task, attribute: str) -> bool:
-    """True when the task's own class (decorator options land there) or instance sets `attribute`.
+RETRY_ATTRIBUTES = (
+    "autoretry_for",
+    "max_retries",
+    "default_retry_delay",
+    "retry_backoff",
+    "retry_backoff_max",
+    "retry_jitter",
+)
 
-    `Task.bind` copies some settings (the time limits among them) onto the class: a value equal to
-    the setting came from the configuration, not from the task's code.
+
+def _code_classes(task: Task) -> list[type]:
+    """The classes of `task` that its code wrote, most derived first.
+
+    That is `type(task).__mro__` before Celery's `Task`, without the class the app generates as
+    `app.Task` (a subclass of `task_cls` that carries only the app); a custom `base=` or `task_cls`
+    is code.
+    """
+    app_task = task.app.Task
+    classes = []
+    for klass in type(task).__mro__:
+        if klass is Task:
+            break
+        if klass is not app_task:
+            classes.append(klass)
+    return classes
+
+
+def _set_by_code(task: Task, attribute: str) -> bool:
+    """True when the task's instance, or a class its code wrote (see `_code_classes`), sets `attribute`.
+
+    Decorator options land on the class Celery generates for the task; a `base=` class or the app's
+    `task_cls` is code too. `Task.bind` copies some settings (the time limits among them) onto a
+    class: a value that is None or equal to the setting came from the configuration, not the code.
     """
     if attribute in vars(task):
         return True
-    if attribute not in vars(type(task)):
+    owner = next((klass for klass in _code_classes(task) if attribute in vars(klass)), None)
+    if owner is None:
         return False
     setting = dict(type(task).from_config).get(attribute)
-    return setting is None or getattr(task, attribute) != task.app.conf.get(setting)
+    if setting is None:
+        return True
+    value = vars(owner)[attribute]
+    return value is not None and value != task.app.conf.get(setting)
 
 
 def apply_policy(task: Task, router: Router) -> None:
-    """Give one task the topology's retry policy and time limits, unless its code says otherwise."""
+    """Give one task the topology's retry policy and time limits, unless its code says otherwise.
+
+    A task whose code asked for autoretry (`autoretry_for` in the decorator or on a base class) was
+    already wrapped by Celery (`_orig_run`), with that code's exceptions and backoff captured: its
+    retry attributes are all left alone, so they keep describing what it does; only the time limits
+    come from the topology (where its code does not set them).
+    """
     if task.name is None or task.name.startswith("celery.") or hasattr(task, POLICY_MARK):
         return
     found = router.resolve(task.name)
+    retries_by_code = hasattr(task, "_orig_run")
     for attribute, value in task_attributes(found).items():
+        if retries_by_code and attribute in RETRY_ATTRIBUTES:
+            continue
         if not _set_by_code(task, attribute):
             setattr(task, attribute, value)
     setattr(task, POLICY_MARK, found)
