@@ -14,7 +14,7 @@ from .env import REFERENCE
 from .errors import Problem
 from .loader import Document
 from .model import Topology
-from .router import Router, longest_wait, merge_retry
+from .router import Router, longest_wait, merge_retry, route_limits, task_time_limits
 
 Rule = Callable[[Topology, Document], Iterator[Problem]]
 _SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|credential", re.IGNORECASE)
@@ -84,9 +84,7 @@ def _time_limit_places(t: Topology) -> Iterator[tuple[tuple[str, ...], int | Non
     d = t.defaults
     yield ("defaults",), d.soft_time_limit, d.time_limit
     for key, route in t.routes.items():
-        soft = route.soft_time_limit if route.soft_time_limit is not None else d.soft_time_limit
-        hard = route.time_limit if route.time_limit is not None else d.time_limit
-        yield ("routes", key), soft, hard
+        yield ("routes", key), *route_limits(t, route)
     for name, pool in t.pools.items():
         yield ("pools", name), pool.soft_time_limit, pool.time_limit
 
@@ -275,22 +273,10 @@ def overridden_pool_time_limits(t: Topology, doc: Document) -> Iterator[Problem]
     Celery's worker runs a task under `time_limit or task.time_limit` (celery/worker/request.py), the
     pool's --time-limit only when the task has none: a lower pool limit is not the ceiling it reads as.
     """
-    router = Router(t, cache_size=0)
-    d = t.defaults
     for name, pool in t.pools.items():
         if pool.time_limit is None or pool.pool in ("threads", "solo", "eventlet"):
             continue  # no limit, or one not enforced at all (time-limit-unenforced says so)
-        found: list[tuple[int, str]] = []
-        if d.time_limit is not None and d.queue in pool.queues:
-            found.append((d.time_limit, "defaults"))
-        for key, route in t.routes.items():
-            hard = route.time_limit if route.time_limit is not None else d.time_limit
-            if hard is not None and (route.queue or d.queue) in pool.queues:
-                found.append((hard, f"route {key!r}"))
-        for entry_name, entry in (t.beat.schedule if t.beat else {}).items():
-            res = router.resolve(entry.task)
-            if res.time_limit is not None and (entry.queue or res.queue) in pool.queues:
-                found.append((res.time_limit, f"beat entry {entry_name!r}"))
+        found = task_time_limits(t, pool.queues)
         longest = max(found, key=lambda item: item[0], default=None)
         if longest is not None and longest[0] > pool.time_limit:
             yield doc.problem(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from .model import Topology
+from .model import Topology, is_redis_url
 
 if TYPE_CHECKING:
     from celery import Celery, Task
@@ -46,13 +46,14 @@ _topologies: weakref.WeakKeyDictionary[Celery, Topology] = weakref.WeakKeyDictio
 def store_url(topology: Topology) -> str | None:
     """Where dead letters live: the broker if it is Redis, else a Redis result backend, else nowhere."""
     for url in (topology.broker.url, topology.broker.result_backend or ""):
-        if url.split("://", 1)[0].startswith("redis"):
+        if is_redis_url(url):
             return url
     return None
 
 
 @cache
 def client(url: str) -> redis.Redis:
+    """One client per Redis URL for the process (the dead-letter store, queue depths, doctor)."""
     return redis.Redis.from_url(url.replace("redis+socket://", "unix://", 1), socket_timeout=10)
 
 

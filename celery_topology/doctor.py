@@ -14,7 +14,7 @@ from typing import Any
 from .cluster import finding
 from .deadletter import store_url
 from .explain import mask_url
-from .model import Topology
+from .model import Topology, url_scheme
 
 EVICTION_FIX = (
     "set `maxmemory-policy noeviction` (redis.conf, or CONFIG SET): a full Redis then refuses new tasks"
@@ -72,7 +72,7 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
     import redis
     from kombu.exceptions import KombuError
 
-    from .live import _safe
+    from .live import safe_error
 
     url = topology.broker.url
     dead_url = store_url(topology)
@@ -83,9 +83,9 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
     try:
         if topology.broker.is_redis:
             found += redis_findings(url, dead_url)
-        elif url.split("://", 1)[0] != "memory":
+        elif url_scheme(url) != "memory":
             found += amqp_findings(topology, timeout)
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
-        found.append(finding("error", "broker-unreachable", f"broker {mask_url(url)}: {_safe(exc, url)}"))
+        found.append(finding("error", "broker-unreachable", f"broker {mask_url(url)}: {safe_error(exc, url)}"))
     ok = not any(f["level"] == "error" for f in found)
     return {"ok": ok, "broker": mask_url(url), "findings": found}

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 import redis
 
 from .cluster import Observation, WorkerView
+from .deadletter import client
 from .explain import mask_url
-from .model import Topology
+from .model import Topology, url_scheme
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -51,17 +52,13 @@ def redis_queue_keys(queue: str, options: dict[str, Any]) -> list[str]:
 
 def redis_depths(url: str, queues: list[str], options: dict[str, Any]) -> dict[str, int | None]:
     """Messages waiting per queue: the sum over its priority sub-queues, read in one pipeline."""
-    client = redis.Redis.from_url(url.replace("redis+socket://", "unix://", 1), socket_timeout=10)
-    try:
-        pipe = client.pipeline(transaction=False)
-        for queue in queues:
-            for key in redis_queue_keys(queue, options):
-                pipe.llen(key)
-        sizes = iter(pipe.execute())
-        steps = len(redis_queue_keys("", options))
-        return {queue: sum(next(sizes) for _ in range(steps)) for queue in queues}
-    finally:
-        client.close()
+    pipe = client(url).pipeline(transaction=False)
+    for queue in queues:
+        for key in redis_queue_keys(queue, options):
+            pipe.llen(key)
+    sizes = iter(pipe.execute())
+    steps = len(redis_queue_keys("", options))
+    return {queue: sum(next(sizes) for _ in range(steps)) for queue in queues}
 
 
 def amqp_depths(app: Celery, queues: list[str]) -> dict[str, int | None]:
@@ -80,10 +77,9 @@ def amqp_depths(app: Celery, queues: list[str]) -> dict[str, int | None]:
 
 
 def queue_depths(topology: Topology, app: Celery, queues: list[str]) -> dict[str, int | None]:
-    scheme = topology.broker.url.split("://", 1)[0]
     if topology.broker.is_redis:
         return redis_depths(topology.broker.url, queues, dict(app.conf.broker_transport_options or {}))
-    if scheme in ("amqp", "amqps", "pyamqp"):
+    if url_scheme(topology.broker.url) in ("amqp", "amqps", "pyamqp"):
         return amqp_depths(app, queues)
     return dict.fromkeys(queues)  # memory://: no broker to ask
 
@@ -129,11 +125,11 @@ def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None)
         online = workers(app, timeout)
         depths = queue_depths(topology, app, sorted(topology.queues))
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
-        return Observation(broker=broker, workers={}, depths={}, error=_safe(exc, topology.broker.url))
+        return Observation(broker=broker, workers={}, depths={}, error=safe_error(exc, topology.broker.url))
     return Observation(broker=broker, workers=online, depths=depths)
 
 
-def _safe(exc: BaseException, url: str) -> str:
+def safe_error(exc: BaseException, url: str) -> str:
     """The error text with the broker password masked, should it appear."""
     text = f"{type(exc).__name__}: {exc}"
     password = urlsplit(url).password

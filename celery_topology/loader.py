@@ -73,6 +73,15 @@ class Document:
             severity="warning" if severity == "warning" else "error",
         )
 
+    def note(self, message: str, code: str, place: Mark | None = None, path: Path_ = ()) -> None:
+        """Record a problem found while reading, at `place` (line, column) if it has one."""
+        line, col = place if place else (None, None)
+        self.problems.append(Problem(self.file, line, col, dotted(path), message, code))
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
 
 def dotted(path: Path_) -> str:
     """`pools.default.queues[1]`; control characters in keys are escaped so a problem stays on one line."""
@@ -95,12 +104,10 @@ def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) ->
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        doc.problems.append(_yaml_problem(doc.file, exc))
+        _yaml_problem(doc, exc)
         return doc
     if root is None or not isinstance(root, yaml.MappingNode):
-        doc.problems.append(
-            Problem(doc.file, 1, 1, "", "the file must be a mapping that starts with `version: 1`", "not-a-mapping")
-        )
+        doc.note("the file must be a mapping that starts with `version: 1`", "not-a-mapping", (1, 1))
         return doc
     raw = _build(doc, root, ())
     doc.raw = raw
@@ -114,21 +121,17 @@ def _text(doc: Document, path: Path) -> str | None:
         with path.open("rb") as stream:
             blob = stream.read(MAX_BYTES + 1)
     except OSError as exc:
-        doc.problems.append(
-            Problem(doc.file, None, None, "", f"cannot read the file: {exc.strerror}", "file-unreadable")
-        )
+        doc.note(f"cannot read the file: {exc.strerror}", "file-unreadable")
         return None
     if len(blob) > MAX_BYTES:
-        message = f"the file is larger than {MAX_BYTES} bytes; a topology is far smaller"
-        doc.problems.append(Problem(doc.file, None, None, "", message, "file-too-large"))
+        doc.note(f"the file is larger than {MAX_BYTES} bytes; a topology is far smaller", "file-too-large")
         return None
     try:
         return blob.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = blob.count(b"\n", 0, exc.start) + 1
         col = exc.start - blob.rfind(b"\n", 0, exc.start)
-        message = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        doc.problems.append(Problem(doc.file, line, col, "", message, "file-encoding"))
+        doc.note(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", "file-encoding", (line, col))
         return None
 
 
@@ -143,7 +146,7 @@ def _characters_ok(doc: Document, text: str) -> bool:
         if char == "\t":
             message = "tab character; indent and separate with spaces"
         code = "yaml-tab" if char == "\t" else "yaml-control-char"
-        doc.problems.append(Problem(doc.file, number, bad.start() + 1, "", message, code))
+        doc.note(message, code, (number, bad.start() + 1))
     return not doc.problems
 
 
@@ -157,53 +160,33 @@ def _structure_ok(doc: Document, text: str) -> bool:
             start = event.start_mark
             mark = (start.line + 1, start.column + 1) if start else (1, 1)
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                doc.problems.append(
-                    Problem(
-                        doc.file, *mark, "", "anchors and aliases are not allowed; write the value out", "yaml-alias"
-                    )
-                )
+                doc.note("anchors and aliases are not allowed; write the value out", "yaml-alias", mark)
             tag = getattr(event, "tag", None)
             if tag not in (None, "!"):
-                doc.problems.append(
-                    Problem(
-                        doc.file,
-                        *mark,
-                        "",
-                        f"tags such as {tag} are not allowed; write a plain value",
-                        "yaml-tag",
-                    )
-                )
+                doc.note(f"tags such as {tag} are not allowed; write a plain value", "yaml-tag", mark)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    doc.problems.append(
-                        Problem(doc.file, *mark, "", f"nested deeper than {MAX_DEPTH} levels", "yaml-depth")
-                    )
+                    doc.note(f"nested deeper than {MAX_DEPTH} levels", "yaml-depth", mark)
                     return False
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError as exc:
-        doc.problems.append(_yaml_problem(doc.file, exc))
+        _yaml_problem(doc, exc)
     return not doc.problems
 
 
-def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
+def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> None:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     what = getattr(exc, "problem", None) or str(exc)
     if "expected a single document" in str(exc):
         what = "more than one YAML document; a topology is one document"
-    return Problem(
-        file,
-        mark.line + 1 if mark else None,
-        mark.column + 1 if mark else None,
-        "",
-        f"not valid YAML: {' '.join(what.split())}",
-        "yaml-syntax",
-    )
+    place = (mark.line + 1, mark.column + 1) if mark else None
+    doc.note(f"not valid YAML: {' '.join(what.split())}", "yaml-syntax", place)
 
 
 def _build(doc: Document, node: yaml.Node, path: Path_) -> Any:
-    doc.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    doc.value_marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -212,17 +195,10 @@ def _build(doc: Document, node: yaml.Node, path: Path_) -> Any:
                 continue
             if key in result:
                 first = doc.key_marks[(*path, key)]
-                doc.problems.append(
-                    doc_problem_at(
-                        doc,
-                        key_node,
-                        (*path, key),
-                        f"duplicate key {key!r} (first at line {first[0]}); keep one",
-                        "yaml-duplicate-key",
-                    )
-                )
+                message = f"duplicate key {key!r} (first at line {first[0]}); keep one"
+                doc.note(message, "yaml-duplicate-key", _mark(key_node), (*path, key))
                 continue
-            doc.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            doc.key_marks[(*path, key)] = _mark(key_node)
             result[key] = _build(doc, value_node, (*path, key))
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -230,26 +206,16 @@ def _build(doc: Document, node: yaml.Node, path: Path_) -> Any:
     return _scalar(doc, node, path)
 
 
-def doc_problem_at(doc: Document, node: yaml.Node, path: Path_, message: str, code: str) -> Problem:
-    return Problem(doc.file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path), message, code)
-
-
 def _key(doc: Document, node: yaml.Node, path: Path_) -> str | None:
     if not isinstance(node, yaml.ScalarNode):
-        doc.problems.append(doc_problem_at(doc, node, path, "a key must be a plain string", "yaml-complex-key"))
+        doc.note("a key must be a plain string", "yaml-complex-key", _mark(node), path)
         return None
     if node.style is None and node.value == "<<":
-        doc.problems.append(
-            doc_problem_at(doc, node, path, "merge keys (<<) are not allowed; write the keys out", "yaml-merge-key")
-        )
+        doc.note("merge keys (<<) are not allowed; write the keys out", "yaml-merge-key", _mark(node), path)
         return None
     value = _scalar(doc, node, (*path, node.value))
     if not isinstance(value, str):
-        doc.problems.append(
-            doc_problem_at(
-                doc, node, (*path, node.value), f"key {node.value!r} is not a string; quote it", "yaml-key-type"
-            )
-        )
+        doc.note(f"key {node.value!r} is not a string; quote it", "yaml-key-type", _mark(node), (*path, node.value))
         return None
     return value
 
@@ -271,7 +237,7 @@ def _scalar(doc: Document, node: yaml.Node, path: Path_) -> Any:
     elif _OCTAL_LIKE.fullmatch(text) or _UNDERSCORE_INT.fullmatch(text):
         surprise = f"unquoted {text} is read differently by YAML 1.1 tools (octal or digit groups); quote it or write plain digits"
     if surprise:
-        doc.problems.append(doc_problem_at(doc, node, path, surprise, "yaml-ambiguous"))
+        doc.note(surprise, "yaml-ambiguous", _mark(node), path)
         return text
     if _INT.fullmatch(text):
         return int(text)

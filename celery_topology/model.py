@@ -174,6 +174,17 @@ Url = Annotated[
     _grammar(r"[a-z][a-z0-9+]*://[^\s]*", r"^\s", "a URL such as redis://host:6379/0"),
     AfterValidator(_valid_port),
 ]
+
+
+def url_scheme(url: str) -> str:
+    return url.split("://", 1)[0]
+
+
+def is_redis_url(url: str) -> bool:
+    """redis://, rediss:// and redis+socket:// (a kombu Redis transport or a Redis result backend)."""
+    return url_scheme(url).startswith("redis")
+
+
 BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "amqp", "amqps", "pyamqp", "memory")
 
 
@@ -200,14 +211,14 @@ class Broker(Strict):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
-        scheme = url.split("://", 1)[0]
+        scheme = url_scheme(url)
         if scheme not in BROKER_SCHEMES:
             raise ValueError(f"broker scheme {scheme!r} is not supported; use one of {', '.join(BROKER_SCHEMES)}")
         return url
 
     @property
     def is_redis(self) -> bool:
-        return self.url.split("://", 1)[0].startswith("redis")
+        return is_redis_url(self.url)
 
 
 # What reaches the dead-letter store (`celery-topology dead`): tasks whose retries are used up,

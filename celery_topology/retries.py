@@ -26,7 +26,7 @@ from celery.signals import task_failure, worker_init
 from . import deadletter
 from .errors import Problem, TopologyError
 from .model import RetryPolicy, Topology
-from .router import Resolution, Router
+from .router import Resolution, Router, is_celery_own
 
 logger = logging.getLogger("celery_topology.retries")
 POLICY_MARK = "_topology_resolution"
@@ -127,7 +127,7 @@ def apply_policy(task: Task, router: Router) -> None:
     retry attributes are all left alone, so they keep describing what it does; only the time limits
     come from the topology (where its code does not set them).
     """
-    if task.name is None or task.name.startswith("celery.") or hasattr(task, POLICY_MARK):
+    if task.name is None or is_celery_own(task.name) or hasattr(task, POLICY_MARK):
         return
     found = router.resolve(task.name)
     retries_by_code = hasattr(task, "_orig_run")

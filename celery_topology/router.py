@@ -120,15 +120,45 @@ class Router:
         if key not in self._retry:
             self._retry[key] = merge_retry(defaults.retry, route.retry)
         queue, priority = self.destinations[key]
+        soft, hard = route_limits(self.topology, route)
         return Resolution(
             task=task,
             pattern=key,
             queue=queue,
             priority=priority,
             retry=self._retry[key],
-            time_limit=route.time_limit if route.time_limit is not None else defaults.time_limit,
-            soft_time_limit=route.soft_time_limit if route.soft_time_limit is not None else defaults.soft_time_limit,
+            time_limit=hard,
+            soft_time_limit=soft,
         )
+
+
+def route_limits(topology: Topology, route: Route) -> tuple[int | None, int | None]:
+    """(soft, hard) time limit of the tasks `route` matches: its own, else the defaults'."""
+    d = topology.defaults
+    soft = route.soft_time_limit if route.soft_time_limit is not None else d.soft_time_limit
+    hard = route.time_limit if route.time_limit is not None else d.time_limit
+    return soft, hard
+
+
+def task_time_limits(topology: Topology, queues: list[str]) -> list[tuple[int, str]]:
+    """(hard time limit, where it comes from) of the tasks that land on `queues`.
+
+    Celery's worker applies a task's own time_limit before the pool's --time-limit
+    (celery/worker/request.py: `time_limit or task.time_limit`), and `configure` gives every task
+    its route's or the defaults' limit. Counted: the defaults (for the default queue), every route
+    to one of `queues`, every beat entry whose queue is one of them.
+    """
+    d = topology.defaults
+    found = [(d.time_limit, "defaults")] if d.queue in queues else []
+    for key, route in topology.routes.items():
+        if (route.queue or d.queue) in queues:
+            found.append((route_limits(topology, route)[1], f"route {key!r}"))
+    router = Router(topology, cache_size=0)
+    for name, entry in (topology.beat.schedule if topology.beat is not None else {}).items():
+        resolved = router.resolve(entry.task)
+        if (entry.queue or resolved.queue) in queues:
+            found.append((resolved.time_limit, f"beat entry {name!r}"))
+    return [(limit, where) for limit, where in found if limit is not None]
 
 
 def longest_wait(policy: RetryPolicy) -> int:

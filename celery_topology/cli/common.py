@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 import click
@@ -31,3 +32,11 @@ def fail(problems: list[Problem]) -> NoReturn:
 
 def print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def emit(fmt: str, data: object, text: Callable[[], str]) -> None:
+    """`data` as JSON for --format json, else the text `text()` makes of it for people."""
+    if fmt == "json":
+        print_json(data)
+    else:
+        click.echo(text())

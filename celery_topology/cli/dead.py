@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
 from ..explain import table
 from ..model import Topology
-from .common import FORMAT, print_json, topology_or_exit
+from .common import FORMAT, emit, topology_or_exit
 
 QUEUE = click.option("--queue", "-q", help="Only the dead letters of this source queue.")
 
@@ -24,7 +23,7 @@ def _store(ctx: click.Context) -> Iterator[tuple[Topology, str]]:
     from kombu.exceptions import KombuError
 
     from ..deadletter import store_url
-    from ..live import _safe
+    from ..live import safe_error
 
     topology = topology_or_exit(ctx)
     url = store_url(topology)
@@ -34,15 +33,8 @@ def _store(ctx: click.Context) -> Iterator[tuple[Topology, str]]:
     try:
         yield topology, url
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
-        click.echo(f"dead-letter store or broker failed: {_safe(exc, url)}", err=True)
+        click.echo(f"dead-letter store or broker failed: {safe_error(exc, url)}", err=True)
         sys.exit(1)
-
-
-def _print(fmt: str, data: Any, text: Callable[[], str]) -> None:
-    if fmt == "json":
-        print_json(data)
-    else:
-        click.echo(text())
 
 
 @click.group()
@@ -61,7 +53,7 @@ def list_(ctx: click.Context, queue: str | None, fmt: str) -> None:
     with _store(ctx) as (_, url):
         found = list(entries(url, queue))
     rows = [[e["id"], e["task"], e["queue"], e["attempts"], e["exception"], e["time"]] for e in found]
-    _print(fmt, found, lambda: table(["id", "task", "queue", "attempts", "exception", "time"], rows))
+    emit(fmt, found, lambda: table(["id", "task", "queue", "attempts", "exception", "time"], rows))
 
 
 @dead.command()
@@ -78,7 +70,7 @@ def show(ctx: click.Context, task_id: str, fmt: str) -> None:
         click.echo(f"no dead letter with id {task_id}; see `celery-topology dead list`", err=True)
         sys.exit(1)
     lines = [f"{key}: {value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.items()]
-    _print(fmt, entry, lambda: "\n".join(lines))
+    emit(fmt, entry, lambda: "\n".join(lines))
 
 
 @dead.command()
@@ -98,7 +90,7 @@ def replay(ctx: click.Context, task_id: str | None, everything: bool, queue: str
     with _store(ctx) as (topology, url):
         chosen = [e for e in entries(url, queue) if everything or e["id"] == task_id]
         if not chosen and everything:
-            _print(fmt, [], lambda: "nothing to replay")
+            emit(fmt, [], lambda: "nothing to replay")
             sys.exit(0)
         if not chosen:
             click.echo(f"no dead letter with id {task_id}; see `celery-topology dead list`", err=True)
@@ -107,7 +99,7 @@ def replay(ctx: click.Context, task_id: str | None, everything: bool, queue: str
         done = [{"id": e["id"], "task": e["task"], "new_id": send_again(url, app, e)} for e in chosen]
     lines = [f"replayed {d['id']} ({d['task']}) as {d['new_id']}" for d in done if d["new_id"]]
     lines += [f"skipped {d['id']}: another replay is sending it" for d in done if not d["new_id"]]
-    _print(fmt, done, lambda: "\n".join(lines))
+    emit(fmt, done, lambda: "\n".join(lines))
     sys.exit(0 if all(d["new_id"] for d in done) else 1)
 
 

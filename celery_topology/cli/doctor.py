@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import FORMAT, print_json, topology_or_exit
+from .common import FORMAT, emit, topology_or_exit
 
 
 @click.command()
@@ -18,10 +18,10 @@ def doctor(ctx: click.Context, fmt: str, timeout: float) -> None:
     from ..doctor import diagnose
 
     report = diagnose(topology_or_exit(ctx), timeout)
-    if fmt == "json":
-        print_json(report)
-    else:
+
+    def text() -> str:
         lines = [f"{f['level']}: {f['message']} [{f['code']}]" for f in report["findings"]]
-        verdict = "OK" if report["ok"] else "PROBLEMS"
-        click.echo("\n".join([f"{verdict}  broker {report['broker']}", *lines]))
+        return "\n".join([f"{'OK' if report['ok'] else 'PROBLEMS'}  broker {report['broker']}", *lines])
+
+    emit(fmt, report, text)
     sys.exit(0 if report["ok"] else 1)

@@ -6,7 +6,7 @@ import click
 
 from ..explain import route_info, route_text, show_text
 from ..graph import mermaid
-from .common import FORMAT, print_json, topology_or_exit
+from .common import FORMAT, emit, topology_or_exit
 
 
 @click.command()
@@ -16,10 +16,7 @@ from .common import FORMAT, print_json, topology_or_exit
 def route(ctx: click.Context, task_name: str, fmt: str) -> None:
     """Where TASK_NAME goes: matched route, queue, priority, retry policy, and the pools that run it."""
     info = route_info(topology_or_exit(ctx), task_name)
-    if fmt == "json":
-        print_json(info)
-    else:
-        click.echo(route_text(info))
+    emit(fmt, info, lambda: route_text(info))
 
 
 @click.command()

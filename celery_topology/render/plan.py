@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import Deploy, Pool, Topology
-from ..router import Router
+from ..router import task_time_limits
 
 STOP_MARGIN = 30  # seconds between a task's hard time limit and the init system's SIGKILL
 STOP_FALLBACK = 600  # stop timeout of a pool whose tasks have no time limit at all
@@ -96,24 +96,11 @@ def _check_host(topology: Topology, host: str | None) -> None:
 def longest_time_limit(topology: Topology, pool: Pool) -> int | None:
     """The longest hard time limit a task run by `pool` can have, in seconds; None if no task has one.
 
-    Celery's worker applies the task's own time_limit before the pool's --time-limit
-    (celery/worker/request.py: `time_limit or task.time_limit`), and `configure` gives every
-    task its route's or the defaults' limit: the pool's limit is only one candidate. Counted:
-    the pool's limit, the defaults' (any task can be sent to any queue), every route whose
-    queue the pool consumes, and every beat entry whose queue the pool consumes.
+    The pool's own limit, the defaults' (any task can be sent to any queue), and those of the tasks
+    routed to its queues (`router.task_time_limits`): Celery applies a task's own limit first.
     """
-    defaults = topology.defaults
-    limits = [pool.time_limit, defaults.time_limit]
-    for route in topology.routes.values():
-        if (route.queue or defaults.queue) in pool.queues:
-            limits.append(route.time_limit if route.time_limit is not None else defaults.time_limit)
-    schedule = topology.beat.schedule if topology.beat is not None else {}
-    if schedule:
-        router = Router(topology, cache_size=0)
-        for entry in schedule.values():
-            found = router.resolve(entry.task)
-            if (entry.queue or found.queue) in pool.queues:
-                limits.append(found.time_limit)
+    limits = [pool.time_limit, topology.defaults.time_limit]
+    limits += [limit for limit, _ in task_time_limits(topology, pool.queues)]
     known = [limit for limit in limits if limit is not None]
     return max(known) if known else None
 
