@@ -19,8 +19,8 @@ from typing import Any
 from celery import Celery
 
 from celery_topology import celery_config
-from celery_topology.model import Topology
-from celery_topology.router import Router
+from celery_topology.topology.model import Topology
+from celery_topology.topology.routing import Router
 
 SIZES = (5, 50, 500, 5000)
 QUEUES = ("default", "q1", "q2", "q3", "q4")

@@ -1,7 +1,17 @@
 """celery-topology: one topology.yaml as the single truth for a Celery deployment.
 
-`load` and `TopologyError` never import Celery; `celery_config` and `configure` do,
-on first use.
+The data flows one way, and the packages say which stage each module belongs to:
+
+- `topology/`: the file (loader, `${VAR}`, model, checks, schema, errors); no Celery import;
+- `runtime/`: what runs inside a Celery process (settings, retry and task policies, dead-letter
+  capture); imports Celery;
+- `render/`: the files that run each pool (systemd, supervisor), and the one writer;
+- `cluster/`: the live cluster (observation, health, doctor, dead-letter store); builds its
+  Celery app with `runtime/`;
+- `cli/`: one module per command.
+
+`load` and `TopologyError` never import Celery; `celery_config`, `configure` and
+`workers_app` import what they need on first use.
 """
 
 from __future__ import annotations
@@ -9,20 +19,22 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import Problem, TopologyError
-from .model import Topology
-from .validate import load
+from .topology.errors import Problem, TopologyError
+from .topology.model import Topology
+from .topology.validate import load
 
 if TYPE_CHECKING:
-    from .celery_config import celery_config, configure
+    from .cluster.health import workers_app
+    from .runtime.config import celery_config, configure
 
-__all__ = ["Problem", "Topology", "TopologyError", "celery_config", "configure", "load"]
+__all__ = ["Problem", "Topology", "TopologyError", "celery_config", "configure", "load", "workers_app"]
+
+_LAZY = {"celery_config": "runtime.config", "configure": "runtime.config", "workers_app": "cluster.health"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("celery_config", "configure"):
-        # The submodule shares the function's name: importing it binds the module here, so rebind both names.
-        module = importlib.import_module(f"{__name__}.celery_config")
-        globals().update(celery_config=module.celery_config, configure=module.configure)
-        return globals()[name]
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(name)

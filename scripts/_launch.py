@@ -8,17 +8,15 @@ from pathlib import Path
 from typing import NoReturn
 
 from celery_topology import Topology, TopologyError, load
+from celery_topology.topology.validate import topology_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
 def topology_for_scripts() -> tuple[Path, Topology]:
-    """CELERY_TOPOLOGY_FILE, else ./topology.yaml, else the repository's own; validated (exit 1 with every problem)."""
-    named = os.environ.get("CELERY_TOPOLOGY_FILE")
-    path = Path(named) if named else Path("topology.yaml")
-    if not named and not path.is_file():
-        path = ROOT / "topology.yaml"
+    """The topology as the CLI finds it (CELERY_TOPOLOGY_FILE, else ./topology.yaml), validated (exit 1 with every problem)."""
+    path = topology_path()
     try:
         return path.resolve(), load(path)
     except TopologyError as exc:

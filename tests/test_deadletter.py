@@ -17,7 +17,9 @@ import yaml
 from celery import Celery
 
 from celery_topology import configure, load
-from celery_topology.deadletter import CLAIM_PREFIX, PREFIX, entries, keep
+from celery_topology.cluster.deadletters import entries
+from celery_topology.runtime.deadletter import keep
+from celery_topology.runtime.store import CLAIM_PREFIX, PREFIX
 
 from support import EXAMPLES, Process, RedisServer, free_port, run_cli, start_worker, wait_for, worker_env
 

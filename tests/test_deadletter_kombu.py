@@ -13,7 +13,8 @@ import sys
 import pytest
 from kombu import Connection
 
-from celery_topology.deadletter import entries, keep
+from celery_topology.cluster.deadletters import entries
+from celery_topology.runtime.deadletter import keep
 
 from support import RedisServer
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from celery_topology.deadletter import keep
+from celery_topology.runtime.deadletter import keep
 
 from support import RedisServer, free_port, run_cli, worker_env
 

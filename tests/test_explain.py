@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from celery_topology import load
 from celery_topology.cli import main
-from celery_topology.cluster import Observation, WorkerView, assess, node_pattern, pool_of
-from celery_topology.explain import mask_url, route_info
-from celery_topology.graph import mermaid
-from celery_topology.live import redis_queue_keys
-from celery_topology.model import Topology
+from celery_topology.cluster.assess import Observation, WorkerView, assess, node_pattern, pool_of
+from celery_topology.cluster.observe import redis_queue_keys
+from celery_topology.render.mermaid import mermaid
+from celery_topology.topology.explain import mask_url, route_info
+from celery_topology.topology.model import Topology
 
 from support import ROOT
 
@@ -175,7 +175,7 @@ def test_assess_names_each_kind_of_problem(topology: Topology) -> None:
 
 
 def test_explain_and_cli_imports_keep_celery_out() -> None:
-    code = "import sys, celery_topology.cli, celery_topology.explain, celery_topology.graph, celery_topology.cluster; print('celery' in sys.modules or 'kombu' in sys.modules)"
+    code = "import sys, celery_topology.cli, celery_topology.topology.explain, celery_topology.render.mermaid, celery_topology.cluster.assess; print('celery' in sys.modules or 'kombu' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from celery_topology import files
-from celery_topology.render import RenderedFile
+from celery_topology.render import RenderedFile, files
 
 from support import BIN, ROOT, run_cli
 

@@ -21,7 +21,7 @@ import redis
 from celery import Celery
 
 from celery_topology import configure, load
-from celery_topology.live import observe, redis_queue_keys
+from celery_topology.cluster.observe import observe, redis_queue_keys
 
 from support import BIN, Process, RedisServer, free_port, start_worker, wait_for, worker_env
 
@@ -260,7 +260,7 @@ def test_rabbitmq_depth_is_a_passive_declare(tmp_path: Path) -> None:
 def test_endpoints_mount_into_an_existing_app_with_one_line(fresh_redis: RedisServer, tmp_path: Path) -> None:
     from starlette.applications import Starlette
 
-    from celery_topology.health import workers_app
+    from celery_topology.cluster.health import workers_app
 
     async def ask(app: Starlette) -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:

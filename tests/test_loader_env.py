@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from celery_topology.validate import check
+from celery_topology.topology.validate import check
 
 from support import run_cli
 

@@ -14,7 +14,7 @@ from celery_topology import TopologyError, load
 from celery_topology.cli import main
 from celery_topology.render import RenderError
 from celery_topology.render.jinja import supervisor, systemd
-from celery_topology.validate import check
+from celery_topology.topology.validate import check
 
 from support import ROOT
 

@@ -13,8 +13,8 @@ import pytest
 from celery import Celery, Task
 
 from celery_topology import configure
-from celery_topology.model import Topology
-from celery_topology.retries import POLICY_MARK
+from celery_topology.runtime.marks import POLICY_MARK
+from celery_topology.topology.model import Topology
 
 ERRORS = {"key": KeyError, "connection": ConnectionError}
 

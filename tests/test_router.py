@@ -11,8 +11,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from kombu.entity import Queue
 
-from celery_topology.model import Topology
-from celery_topology.router import Router, literal_prefix
+from celery_topology.topology.model import Topology
+from celery_topology.topology.routing import Router, literal_prefix
 
 QUEUES = ["default", "q1", "q2", "q3"]
 CELERY = Celery("router-property", set_as_current=False)

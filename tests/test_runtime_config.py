@@ -12,8 +12,8 @@ from celery.exceptions import QueueNotFound
 from celery.schedules import crontab
 
 from celery_topology import TopologyError, celery_config, configure, load
-from celery_topology.model import Topology
-from celery_topology.retries import POLICY_MARK
+from celery_topology.runtime.marks import POLICY_MARK
+from celery_topology.topology.model import Topology
 
 from support import ROOT
 

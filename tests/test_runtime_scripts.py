@@ -18,7 +18,7 @@ INTAKE = "agentic_clinical_assistant.workers.tasks.agent.run_intake_agent"
 
 
 def script_env(server: RedisServer) -> dict[str, str]:
-    """No CELERY_TOPOLOGY_FILE and no PYTHONPATH: the scripts must find the topology and the examples themselves."""
+    """No CELERY_TOPOLOGY_FILE and no PYTHONPATH: the scripts find ./topology.yaml as the CLI does, and the examples themselves."""
     env = worker_env(server.url, ROOT / "topology.yaml", PYTHONPATH="")
     del env["CELERY_TOPOLOGY_FILE"]
     return env
@@ -26,7 +26,7 @@ def script_env(server: RedisServer) -> dict[str, str]:
 
 def test_run_worker_runs_one_pool(redis_server: RedisServer, tmp_path: Path) -> None:
     argv = [sys.executable, str(ROOT / "scripts" / "run_worker.py"), "--pool", "agent", "--", "--concurrency=1"]
-    worker = Process(argv, tmp_path / "worker.log", env=script_env(redis_server), cwd=tmp_path)
+    worker = Process(argv, tmp_path / "worker.log", env=script_env(redis_server), cwd=ROOT)
     try:
         worker.wait_for_output(" ready.", 90)
         app = Celery("producer", set_as_current=False)
@@ -58,7 +58,7 @@ def test_make_run_worker_consumes_every_queue(redis_server: RedisServer, tmp_pat
 def test_run_beat_starts_the_scheduler(redis_server: RedisServer, tmp_path: Path) -> None:
     schedule = tmp_path / "beat-schedule"
     argv = [sys.executable, str(ROOT / "scripts" / "run_beat.py"), "--", f"--schedule={schedule}"]
-    beat = Process(argv, tmp_path / "beat.log", env=script_env(redis_server), cwd=tmp_path)
+    beat = Process(argv, tmp_path / "beat.log", env=script_env(redis_server), cwd=ROOT)
     try:
         beat.wait_for_output("beat: Starting...", 60)
     finally:

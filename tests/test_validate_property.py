@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from celery_topology import TopologyError, load
-from celery_topology.validate import check
+from celery_topology.topology.validate import check
 
 CHARS = "aqz09_-.@%$;:'\"` /\\\n\t\r\x00\x1b*?[]!~#&|<>(){},=+é\u2028"
 HOSTILE = [*CHARS, "..", "${X}", "%h", "%p", "$("]

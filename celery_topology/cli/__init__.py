@@ -10,6 +10,8 @@ import importlib
 
 import click
 
+from ..topology.validate import topology_path
+
 # command -> the module under cli/ that defines it (same name as the function). Imported only when
 # run, so `validate` does not pay for Jinja (render) or Starlette (serve).
 COMMANDS = {
@@ -42,14 +44,11 @@ class _LazyGroup(click.Group):
     "--file",
     "-f",
     "file",
-    envvar="CELERY_TOPOLOGY_FILE",
-    default="topology.yaml",
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="The topology file (also $CELERY_TOPOLOGY_FILE).",
+    help="The topology file  [default: $CELERY_TOPOLOGY_FILE, else ./topology.yaml]",
 )
 @click.version_option(package_name="celery-topology")
 @click.pass_context
-def main(ctx: click.Context, file: str) -> None:
+def main(ctx: click.Context, file: str | None) -> None:
     """One topology.yaml for your Celery queues, routes, priorities, retries, beat and worker units."""
-    ctx.obj = file
+    ctx.obj = file or str(topology_path())

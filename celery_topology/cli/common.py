@@ -9,9 +9,9 @@ from typing import NoReturn
 
 import click
 
-from ..errors import Problem, TopologyError
-from ..model import Topology
-from ..validate import load
+from ..topology.errors import Problem, TopologyError
+from ..topology.model import Topology
+from ..topology.validate import load
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 

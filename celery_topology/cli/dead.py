@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import click
 
-from ..explain import table
-from ..model import Topology
+from ..topology.explain import table
+from ..topology.model import Topology
 from .common import FORMAT, emit, topology_or_exit
 
 QUEUE = click.option("--queue", "-q", help="Only the dead letters of this source queue.")
@@ -22,8 +22,8 @@ def _store(ctx: click.Context) -> Iterator[tuple[Topology, str]]:
     import redis
     from kombu.exceptions import KombuError
 
-    from ..deadletter import store_url
-    from ..live import safe_error
+    from ..cluster.observe import safe_error
+    from ..runtime.store import store_url
 
     topology = topology_or_exit(ctx)
     url = store_url(topology)
@@ -48,7 +48,7 @@ def dead() -> None:
 @click.pass_context
 def list_(ctx: click.Context, queue: str | None, fmt: str) -> None:
     """Every dead letter, oldest first within each source queue."""
-    from ..deadletter import entries
+    from ..cluster.deadletters import entries
 
     with _store(ctx) as (_, url):
         found = list(entries(url, queue))
@@ -62,7 +62,7 @@ def list_(ctx: click.Context, queue: str | None, fmt: str) -> None:
 @click.pass_context
 def show(ctx: click.Context, task_id: str, fmt: str) -> None:
     """One dead letter in full: arguments, exception, attempts."""
-    from ..deadletter import find
+    from ..cluster.deadletters import find
 
     with _store(ctx) as (_, url):
         entry = find(url, task_id)
@@ -81,9 +81,9 @@ def show(ctx: click.Context, task_id: str, fmt: str) -> None:
 @click.pass_context
 def replay(ctx: click.Context, task_id: str | None, everything: bool, queue: str | None, fmt: str) -> None:
     """Send dead letters again through normal routing, under new task ids; each record goes once sent."""
-    from ..deadletter import entries
-    from ..deadletter import replay as send_again
-    from ..live import make_app
+    from ..cluster.deadletters import entries
+    from ..cluster.deadletters import replay as send_again
+    from ..cluster.observe import make_app
 
     if (task_id is not None) == everything or (queue and not everything):
         raise click.UsageError("give one task id, or --all (optionally with --queue)")
@@ -109,7 +109,7 @@ def replay(ctx: click.Context, task_id: str | None, everything: bool, queue: str
 @click.pass_context
 def purge(ctx: click.Context, queue: str | None, yes: bool) -> None:
     """Delete dead letters for good (of --queue, else all)."""
-    from ..deadletter import purge as delete
+    from ..cluster.deadletters import purge as delete
 
     if not yes:
         click.confirm(f"delete every dead letter{f' of queue {queue}' if queue else ''}?", abort=True)

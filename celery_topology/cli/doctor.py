@@ -15,7 +15,7 @@ from .common import FORMAT, emit, topology_or_exit
 @click.pass_context
 def doctor(ctx: click.Context, fmt: str, timeout: float) -> None:
     """Check the broker: Redis eviction policy and persistence, RabbitMQ connection; each finding says what to change."""
-    from ..doctor import diagnose
+    from ..cluster.doctor import diagnose
 
     report = diagnose(topology_or_exit(ctx), timeout)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..explain import route_info, route_text, show_text
-from ..graph import mermaid
+from ..render.mermaid import mermaid
+from ..topology.explain import route_info, route_text, show_text
 from .common import FORMAT, emit, topology_or_exit
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from .. import files
-from ..render import TARGETS, RenderedFile, RenderError, owned_patterns
+from ..render import TARGETS, RenderedFile, RenderError, files, owned_patterns
 from ..render import render as render_files
 from .common import FORMAT, print_json, topology_or_exit
 

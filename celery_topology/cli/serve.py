@@ -17,7 +17,7 @@ def serve(ctx: click.Context, host: str, port: int, timeout: float) -> None:
     try:
         import uvicorn
 
-        from ..health import standalone_app
+        from ..cluster.health import standalone_app
     except ImportError as exc:
         raise click.ClickException(f"{exc.name} is missing: pip install 'celery-topology[serve]'") from None
     uvicorn.run(standalone_app(topology_or_exit(ctx), timeout), host=host, port=port, log_level="info")

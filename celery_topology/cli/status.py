@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from ..cluster import Observation, assess
-from ..explain import table
+from ..cluster.assess import Observation, assess
+from ..topology.explain import table
 from .common import FORMAT, print_json, topology_or_exit
 
 
@@ -49,7 +49,7 @@ def status_text(report: dict[str, Any]) -> str:
 @click.pass_context
 def status(ctx: click.Context, fmt: str, timeout: float, watch: bool, interval: float, count: int | None) -> None:
     """Pools, workers, queues and depths of the live cluster against the file; exit 1 when unhealthy."""
-    from ..live import make_app, observe
+    from ..cluster.observe import make_app, observe
 
     topology = topology_or_exit(ctx)
     app = make_app(topology)

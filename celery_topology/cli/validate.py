@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from ..model import Topology
-from ..schema import json_schema
-from ..validate import check
+from ..topology.model import Topology
+from ..topology.schema import json_schema
+from ..topology.validate import check
 from .common import FORMAT, print_json
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..model import Topology
+from ..topology.model import Topology
 from . import supervisor, systemd
 from .plan import RenderedFile, RenderError
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Deploy, Pool, Topology
-from ..router import task_time_limits
+from ..topology.model import Deploy, Pool, Topology
+from ..topology.routing import task_time_limits
 
 STOP_MARGIN = 30  # seconds between a task's hard time limit and the init system's SIGKILL
 STOP_FALLBACK = 600  # stop timeout of a pool whose tasks have no time limit at all

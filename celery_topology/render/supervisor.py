@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..model import Topology
+from ..topology.model import Topology
 from . import jinja
 from .plan import RenderedFile, build
 

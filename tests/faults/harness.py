@@ -21,7 +21,7 @@ from celery import Celery
 
 from celery_topology import Topology, configure, load
 from celery_topology.render import render
-from celery_topology.router import Router
+from celery_topology.topology.routing import Router
 
 from support import BIN, ROOT, Process, RedisServer, run_cli, systemd_words, wait_for, worker_env
 

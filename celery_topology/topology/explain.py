@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .model import Pool, RetryPolicy, Topology
-from .router import Router, is_celery_own, merge_retry
+from .routing import Router, is_celery_own, merge_retry
 
 
 def mask_url(url: str) -> str:

@@ -7,8 +7,8 @@ written as Mermaid's `#quot;`.
 
 from __future__ import annotations
 
-from .model import Topology
-from .router import Router
+from ..topology.model import Topology
+from ..topology.routing import Router
 
 ANY_HOST = "every machine the unit is installed on"
 

@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
+from ..topology.model import Topology
+from ..topology.routing import Router
+from ..topology.validate import load, topology_path
 from . import retries
-from .model import Topology
-from .router import Router
-from .validate import load
 
-TOPOLOGY_ENV = "CELERY_TOPOLOGY_FILE"
 PRIORITY_LEVELS = 10  # 0..9 in the file
 SAFE_DEFAULTS: dict[str, Any] = {
     "task_acks_late": True,
@@ -132,11 +130,6 @@ def celery_config(topology: Topology, router: Router | None = None) -> dict[str,
     if topology.defaults.soft_time_limit is not None:
         config["task_soft_time_limit"] = topology.defaults.soft_time_limit
     return config
-
-
-def topology_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """`path`, else CELERY_TOPOLOGY_FILE, else ./topology.yaml."""
-    return Path(path or os.environ.get(TOPOLOGY_ENV) or "topology.yaml")
 
 
 def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] | None = None) -> Topology:

@@ -10,15 +10,12 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
-from .env import REFERENCE
+from .document import Document
 from .errors import Problem
-from .loader import Document
 from .model import Topology
-from .router import Router, longest_wait, merge_retry, route_limits, task_time_limits
+from .routing import Router, longest_wait, merge_retry, route_limits, task_time_limits
 
 Rule = Callable[[Topology, Document], Iterator[Problem]]
-_SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|credential", re.IGNORECASE)
-_USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
 
 
 def undeclared_queues(t: Topology, doc: Document) -> Iterator[Problem]:
@@ -143,50 +140,6 @@ def duplicate_hostnames(t: Topology, doc: Document) -> Iterator[Problem]:
         seen[hostname] = (name, hosts)
 
 
-_FROM_ENV = "\0"  # stands in for a value that the environment supplies
-
-
-def _as_written(raw: str) -> str:
-    """`raw` with each ${VAR} as a stand-in and each ${VAR:-default} as its default: the text the file itself holds."""
-    return REFERENCE.sub(lambda m: m.group(3) if m.group(2) else _FROM_ENV, raw)
-
-
-def literal_credentials(doc: Document) -> Iterator[Problem]:
-    """A password written into the file (a ${VAR:-default}'s default included) ends up in git.
-
-    Reads the file as written (before ${VAR} expansion), so it also runs when the model is invalid.
-    """
-    broker = doc.raw.get("broker") if isinstance(doc.raw, dict) else None
-    for key, variable in (("url", "CELERY_BROKER_URL"), ("result_backend", "CELERY_RESULT_BACKEND")):
-        raw = broker.get(key) if isinstance(broker, dict) else None
-        userinfo = _USERINFO.match(_as_written(raw)) if isinstance(raw, str) else None
-        password = userinfo.group(1).partition(":")[2] if userinfo else ""
-        if password and password != _FROM_ENV:
-            yield doc.problem(
-                ("broker", key),
-                f"a password is written in the file; move the URL to the environment or .env and write ${{{variable}}}",
-                "literal-credentials",
-            )
-
-
-def literal_secrets(doc: Document) -> Iterator[Problem]:
-    """A value under a key named like a secret (e.g. beat kwargs `api_key:`) must come from the environment."""
-    return _secrets_in(doc, doc.raw, ())
-
-
-def _secrets_in(doc: Document, value: object, path: tuple[str | int, ...]) -> Iterator[Problem]:
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        written = _as_written(item).replace(_FROM_ENV, "") if isinstance(item, str) else ""
-        if written and _SECRET_KEY.search(str(key)):
-            yield doc.problem(
-                (*path, key),
-                "a secret is written in the file; put it in the environment or .env and write ${NAME} here",
-                "literal-credentials",
-            )
-        yield from _secrets_in(doc, item, (*path, key))
-
-
 def beat_host(t: Topology, doc: Document) -> Iterator[Problem]:
     """beat.host must be a machine that some pool runs on."""
     if t.beat is None or t.beat.host is None:
@@ -303,11 +256,6 @@ RULES: tuple[Rule, ...] = (
     unenforced_time_limits,
     overridden_pool_time_limits,
 )
-
-
-def file_problems(doc: Document) -> list[Problem]:
-    """The rules that read the file as written: they run even when the model cannot be built."""
-    return [*literal_credentials(doc), *literal_secrets(doc)]
 
 
 def run(topology: Topology, doc: Document) -> list[Problem]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dotenv import dotenv_values
 
+from .document import Document, Path_
 from .errors import Problem
-
-if TYPE_CHECKING:
-    from .loader import Document, Path_
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .document import Document, Mark, Path_
 from .env import environment, expand
-from .errors import Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
-
-Path_ = tuple[str | int, ...]
-Mark = tuple[int, int]
 
 _NULL = {"", "~", "null", "Null", "NULL"}
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -36,57 +32,10 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9]+(:[0-5]?[0-9])+(\.[0-9]*)?")
 _OCTAL_LIKE = re.compile(r"[-+]?0[0-9_]+")
 _UNDERSCORE_INT = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*")
 _FORBIDDEN_CHAR = re.compile("[^\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-@dataclass
-class Document:
-    """A parsed topology file: plain data (expanded), the same before expansion, and where each part stands."""
-
-    file: str
-    data: Any = None
-    raw: Any = None
-    key_marks: dict[Path_, Mark] = field(default_factory=dict)
-    value_marks: dict[Path_, Mark] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    def mark(self, path: Path_, *, key: bool = False) -> Mark | None:
-        """The place of `path` (its key if `key`), else of the nearest enclosing node."""
-        for end in range(len(path), -1, -1):
-            prefix = path[:end]
-            marks = self.key_marks if key and end == len(path) else self.value_marks
-            if prefix in marks:
-                return marks[prefix]
-            if prefix in self.key_marks:
-                return self.key_marks[prefix]
-        return None
-
-    def problem(self, path: Path_, message: str, code: str, *, key: bool = False, severity: str = "error") -> Problem:
-        place = self.mark(path, key=key)
-        return Problem(
-            file=self.file,
-            line=place[0] if place else None,
-            col=place[1] if place else None,
-            path=dotted(path),
-            message=message,
-            code=code,
-            severity="warning" if severity == "warning" else "error",
-        )
-
-    def note(self, message: str, code: str, place: Mark | None = None, path: Path_ = ()) -> None:
-        """Record a problem found while reading, at `place` (line, column) if it has one."""
-        line, col = place if place else (None, None)
-        self.problems.append(Problem(self.file, line, col, dotted(path), message, code))
 
 
 def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def dotted(path: Path_) -> str:
-    """`pools.default.queues[1]`; control characters in keys are escaped so a problem stays on one line."""
-    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).removeprefix(".")
-    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Document:

@@ -23,13 +23,13 @@ from celery import Celery, Task
 from celery.app.autoretry import add_autoretry_behaviour
 from celery.signals import task_failure, worker_init
 
+from ..topology.errors import Problem, TopologyError
+from ..topology.model import RetryPolicy, Topology
+from ..topology.routing import Resolution, Router, is_celery_own
 from . import deadletter
-from .errors import Problem, TopologyError
-from .model import RetryPolicy, Topology
-from .router import Resolution, Router, is_celery_own
+from .marks import POLICY_MARK
 
 logger = logging.getLogger("celery_topology.retries")
-POLICY_MARK = "_topology_resolution"
 
 
 @cache

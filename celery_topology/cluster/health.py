@@ -2,7 +2,7 @@
 
 Mount it into an existing FastAPI/Starlette app with one line:
 
-    app.mount("/workers", celery_topology.health.workers_app())
+    app.mount("/workers", celery_topology.workers_app())
 
 or run it alone with `celery-topology serve`. Health is the same judgement as
 `celery-topology status`; 503 when unhealthy, so a load balancer or probe can use it.
@@ -21,11 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from .celery_config import topology_path
-from .cluster import Observation, assess
-from .live import make_app, observe
-from .model import Topology
-from .validate import load
+from ..topology.model import Topology
+from ..topology.validate import load, topology_path
+from .assess import Observation, assess
+from .observe import make_app, observe
 
 
 class Looker:

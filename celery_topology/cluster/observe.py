@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 import redis
 
-from .cluster import Observation, WorkerView
-from .deadletter import client
-from .explain import mask_url
-from .model import Topology, url_scheme
+from ..runtime.store import client
+from ..topology.explain import mask_url
+from ..topology.grammar import url_scheme
+from ..topology.model import Topology
+from .assess import Observation, WorkerView
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -35,7 +36,7 @@ def make_app(topology: Topology) -> Celery:
     """A private Celery app configured from the topology (not the current app, no task modules)."""
     from celery import Celery
 
-    from .celery_config import celery_config
+    from ..runtime.config import celery_config
 
     app = Celery("celery-topology", set_as_current=False)
     app.conf.update(celery_config(topology))

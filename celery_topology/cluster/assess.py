@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Topology
+from ..topology.errors import Problem, finding
+from ..topology.model import Topology
 
 _SPECIFIER = re.compile(r"%[hndiI]")
 
@@ -66,11 +67,7 @@ def pool_of(topology: Topology, worker: str) -> str | None:
     return None
 
 
-def finding(level: str, code: str, message: str) -> dict[str, str]:
-    return {"level": level, "code": code, "message": message}
-
-
-def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[str, Any], list[dict[str, str]]]:
+def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[str, Any], list[Problem]]:
     pool, template = topology.pools[name], topology.pool_hostname(name)
     online = sorted(w for w in obs.workers if pool_of(topology, w) == name)
     findings = []
@@ -96,7 +93,7 @@ def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[
 
 def _queue_report(
     topology: Topology, obs: Observation, previous: Observation | None
-) -> tuple[dict[str, Any], list[dict[str, str]]]:
+) -> tuple[dict[str, Any], list[Problem]]:
     queues: dict[str, Any] = {}
     findings = []
     for queue in sorted(set(topology.queues) | set(obs.depths)):
@@ -111,7 +108,7 @@ def _queue_report(
     return queues, findings
 
 
-def _workers_report(topology: Topology, obs: Observation) -> tuple[dict[str, Any], list[dict[str, str]]]:
+def _workers_report(topology: Topology, obs: Observation) -> tuple[dict[str, Any], list[Problem]]:
     workers: dict[str, Any] = {}
     findings = []
     for name, view in sorted(obs.workers.items()):
@@ -131,8 +128,9 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
     """The status report: pools, workers, queues, findings, and `healthy` (no error finding)."""
     if obs.error is not None:
         down = finding("error", "broker-unreachable", f"broker {obs.broker}: {obs.error}")
-        return {"healthy": False, "broker": obs.broker, "pools": {}, "workers": {}, "queues": {}, "findings": [down]}
-    findings: list[dict[str, str]] = []
+        empty: dict[str, Any] = {"pools": {}, "workers": {}, "queues": {}}
+        return {"healthy": False, "broker": obs.broker, **empty, "findings": [down.as_finding()]}
+    findings: list[Problem] = []
     pools: dict[str, Any] = {}
     for name in topology.pools:
         pools[name], found = _pool_report(topology, name, obs)
@@ -141,12 +139,12 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
     findings += found
     queues, found = _queue_report(topology, obs, previous)
     findings += found
-    healthy = not any(f["level"] == "error" for f in findings)
+    healthy = not any(f.is_error for f in findings)
     return {
         "healthy": healthy,
         "broker": obs.broker,
         "pools": pools,
         "workers": workers,
         "queues": queues,
-        "findings": findings,
+        "findings": [f.as_finding() for f in findings],
     }

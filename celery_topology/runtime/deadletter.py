@@ -1,21 +1,17 @@
-"""Failed work kept, not lost: one dead-letter store per source queue, listed and replayed on demand.
+"""Failed work kept, not lost: the worker's side of the dead-letter store.
 
 A task whose retries are used up (`retries.on_retries_exhausted`), or that fails in any way where
-its route says `dead_letter: any_failure`, is written to a Redis hash per source queue,
-`celery-topology.dead.<queue>`, field = task id, value = a JSON record (task, id, args, kwargs,
-exception type and message, attempts, queue, time). `HSETNX` makes the write idempotent: a
-redelivered task that fails again, or the two receivers of an exhausted `any_failure` task, keep
-one record. The store is the broker's Redis, else the result backend's; with neither (RabbitMQ
-with another backend) failures are logged and `doctor` says so.
+its route says `dead_letter: any_failure`, is written to a Redis hash per source queue
+(`store.py`), field = task id, value = a JSON record (task, id, args, kwargs, exception type and
+message, attempts, queue, time). `HSETNX` makes the write idempotent: a redelivered task that
+fails again, or the two receivers of an exhausted `any_failure` task, keep one record. With no
+Redis store (RabbitMQ with another backend) failures are logged and `doctor` says so.
 
 Why a hash and not a kombu queue `<queue>.dead`: a kombu queue can only be listed by consuming
 (`basic_get`, then requeue), which reorders it and, on Redis, parks each message in `unacked`
 until the visibility timeout if the lister dies; nor can a queue refuse a second copy of an id.
 A hash is listed with one read, written once per id, and no status check sees it as a queue.
-
-Replay re-sends through normal routing under a new task id (the old id's FAILURE result stays
-as it was), then deletes the record: a crash in between leaves the record, never loses it. A
-short `SET NX` claim keeps two replays of one record from both sending.
+Listing, replay and purge are `cluster/deadletters.py`.
 """
 
 from __future__ import annotations
@@ -24,37 +20,18 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Iterator
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import redis
-
-from .model import Topology, is_redis_url
+from ..topology.model import Topology
+from .marks import POLICY_MARK
+from .store import PREFIX, client, store_url
 
 if TYPE_CHECKING:
     from celery import Celery, Task
 
 logger = logging.getLogger("celery_topology.deadletter")
-PREFIX = "celery-topology.dead."
-CLAIM_PREFIX = "celery-topology.replaying."
-CLAIM_SECONDS = 60
 Call = tuple[Any, Any]  # (args, kwargs)
 _topologies: weakref.WeakKeyDictionary[Celery, Topology] = weakref.WeakKeyDictionary()
-
-
-def store_url(topology: Topology) -> str | None:
-    """Where dead letters live: the broker if it is Redis, else a Redis result backend, else nowhere."""
-    for url in (topology.broker.url, topology.broker.result_backend or ""):
-        if is_redis_url(url):
-            return url
-    return None
-
-
-@cache
-def client(url: str) -> redis.Redis:
-    """One client per Redis URL for the process (the dead-letter store, queue depths, doctor)."""
-    return redis.Redis.from_url(url.replace("redis+socket://", "unix://", 1), socket_timeout=10)
 
 
 def mode(topology: Topology, route_key: str | None) -> str:
@@ -88,8 +65,6 @@ def keep(url: str, entry: dict[str, Any]) -> bool:
 
 def on_failure(task: Task, task_id: str, exc: BaseException, exhausted: bool, call: Call | None = None) -> None:
     """Keep the failed task if its route asks: always when exhausted (unless `off`), any failure if `any_failure`."""
-    from .retries import POLICY_MARK
-
     topology = _topologies.get(task.app)
     found = getattr(task, POLICY_MARK, None)
     if topology is None or found is None:
@@ -120,43 +95,3 @@ def install(app: Celery, topology: Topology) -> None:
 
     _topologies[app] = topology
     task_failure.connect(failed, weak=False, dispatch_uid=f"celery_topology.deadletter.{id(app)}")
-
-
-def entries(url: str, queue: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every record (of `queue`, else of every queue), oldest first within each queue."""
-    r = client(url)
-    keys = [PREFIX + queue] if queue else sorted(k.decode() for k in r.scan_iter(match=PREFIX + "*"))
-    for key in keys:
-        found = [json.loads(v) for v in r.hvals(key)]
-        yield from sorted(found, key=lambda e: (e["time"], e["id"]))
-
-
-def find(url: str, task_id: str) -> dict[str, Any] | None:
-    return next((e for e in entries(url) if e["id"] == task_id), None)
-
-
-def replay(url: str, app: Celery, entry: dict[str, Any]) -> str | None:
-    """Send `entry` again through normal routing; the new task id, or None if another replay holds it."""
-    r = client(url)
-    claim = CLAIM_PREFIX + entry["id"]
-    if not r.set(claim, "1", nx=True, ex=CLAIM_SECONDS):
-        return None
-    try:
-        sent = app.send_task(entry["task"], args=entry["args"], kwargs=entry["kwargs"])
-        r.hdel(PREFIX + entry["queue"], entry["id"])
-    finally:
-        r.delete(claim)
-    return str(sent.id)
-
-
-def purge(url: str, queue: str | None = None) -> int:
-    """Delete every record (of `queue`, else of all queues); how many were deleted."""
-    r = client(url)
-    keys = [PREFIX + queue] if queue else list(r.scan_iter(match=PREFIX + "*"))
-    if not keys:
-        return 0
-    pipe = r.pipeline()  # MULTI: what is counted is what is deleted
-    for key in keys:
-        pipe.hlen(key)
-    pipe.delete(*keys)
-    return sum(pipe.execute()[:-1])

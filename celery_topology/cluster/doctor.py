@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cluster import finding
-from .deadletter import store_url
-from .explain import mask_url
-from .model import Topology, url_scheme
+from ..runtime.store import client, store_url
+from ..topology.errors import Problem, finding
+from ..topology.explain import mask_url
+from ..topology.grammar import url_scheme
+from ..topology.model import Topology
+from .deadletters import entries
 
 EVICTION_FIX = (
     "set `maxmemory-policy noeviction` (redis.conf, or CONFIG SET): a full Redis then refuses new tasks"
@@ -25,7 +27,7 @@ PERSISTENCE_FIX = (
 )
 
 
-def redis_config_findings(config: dict[str, str]) -> list[dict[str, str]]:
+def redis_config_findings(config: dict[str, str]) -> list[Problem]:
     """What is wrong in a Redis server's CONFIG (maxmemory-policy, save, appendonly)."""
     found = []
     policy = config.get("maxmemory-policy", "noeviction")
@@ -38,11 +40,9 @@ def redis_config_findings(config: dict[str, str]) -> list[dict[str, str]]:
     return found
 
 
-def redis_findings(url: str, dead_url: str | None) -> list[dict[str, str]]:
+def redis_findings(url: str, dead_url: str | None) -> list[Problem]:
     """Ask the Redis at `url` for its configuration (a refused CONFIG is a warning: check by hand)."""
     import redis
-
-    from .deadletter import client, entries
 
     try:
         config = client(url).config_get("maxmemory-policy", "save", "appendonly")
@@ -58,9 +58,9 @@ def redis_findings(url: str, dead_url: str | None) -> list[dict[str, str]]:
     return found
 
 
-def amqp_findings(topology: Topology, timeout: float) -> list[dict[str, str]]:
+def amqp_findings(topology: Topology, timeout: float) -> list[Problem]:
     """RabbitMQ: the connection is all there is to check from here."""
-    from .live import make_app
+    from .observe import make_app
 
     with make_app(topology).connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
@@ -72,11 +72,11 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
     import redis
     from kombu.exceptions import KombuError
 
-    from .live import safe_error
+    from .observe import safe_error
 
     url = topology.broker.url
     dead_url = store_url(topology)
-    found: list[dict[str, str]] = []
+    found: list[Problem] = []
     if dead_url is None:
         text = "failed tasks cannot be dead-lettered: give a Redis result_backend to keep them"
         found.append(finding("warning", "no-dead-letter-store", text))
@@ -87,5 +87,5 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
             found += amqp_findings(topology, timeout)
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
         found.append(finding("error", "broker-unreachable", f"broker {mask_url(url)}: {safe_error(exc, url)}"))
-    ok = not any(f["level"] == "error" for f in found)
-    return {"ok": ok, "broker": mask_url(url), "findings": found}
+    ok = not any(f.is_error for f in found)
+    return {"ok": ok, "broker": mask_url(url), "findings": [f.as_finding() for f in found]}

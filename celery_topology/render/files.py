@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .render import RenderedFile
-from .render.jinja import HEADER
+from .jinja import HEADER
+from .plan import RenderedFile
 
 
 class WriteRefused(Exception):

@@ -6,13 +6,15 @@ import difflib
 import os
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import checks
+from . import checks, credentials
+from .document import Document, Path_
 from .errors import Problem, TopologyError
-from .loader import Document, Path_, read
+from .loader import read
 from .model import SUPPORTED_VERSION, Topology
 
 _TYPE_NAMES = {
@@ -41,7 +43,7 @@ def check(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -
     if doc.data is None:
         return None, doc.problems
     topology = _model(doc)
-    problems = doc.problems + checks.file_problems(doc)
+    problems = doc.problems + credentials.problems(doc)
     if topology is not None:
         problems += checks.run(topology, doc)
     errors = [p for p in problems if p.severity == "error"]
@@ -70,6 +72,14 @@ def _model(doc: Document) -> Topology | None:
         translated = (_translate(doc, error) for error in exc.errors(include_url=False, include_input=True))
         doc.problems.extend(p for p in translated if p.path not in placed)
         return None
+
+
+TOPOLOGY_ENV = "CELERY_TOPOLOGY_FILE"
+
+
+def topology_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """`path`, else CELERY_TOPOLOGY_FILE, else ./topology.yaml."""
+    return Path(path or os.environ.get(TOPOLOGY_ENV) or "topology.yaml")
 
 
 def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Topology:

@@ -1,189 +1,36 @@
 """The pydantic model of topology.yaml, format version 1.
 
-Every model forbids unknown keys, refuses to coerce types and is frozen. Grammar
-rules for names live here; rules that relate one part of the file to another live
-in `checks.py`.
+Every model forbids unknown keys, refuses to coerce types and is frozen. The grammar of
+single values (names, durations, URLs) is in `grammar.py`, cron lines in `cron.py`; rules
+that relate one part of the file to another live in `checks.py`.
 """
 
 from __future__ import annotations
 
-import builtins
-import re
 import zoneinfo
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    GetCoreSchemaHandler,
-    GetJsonSchemaHandler,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .cron import check_cron
+from .grammar import (
+    AbsPath,
+    AppPath,
+    Duration,
+    ExceptionRef,
+    HostName,
+    Name,
+    Priority,
+    TaskName,
+    TaskPattern,
+    UnixName,
+    Url,
+    WorkerHostname,
+    is_redis_url,
+    url_scheme,
 )
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, core_schema
 
 SUPPORTED_VERSION = 1
-
-_DURATION = re.compile(r"^([0-9]+)(s|m|h|d)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: object) -> object:
-    """`90`, `"90s"`, `"10m"`, `"2h"`, `"1d"` -> seconds; anything else is left for pydantic to refuse."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError("not a duration: write whole seconds (90) or a number with one unit: 90s, 10m, 2h, 1d")
-        return int(match.group(1)) * _UNITS[match.group(2)]
-    return value
-
-
-class _Grammar:
-    """Annotated metadata: accept strings fully matching `pattern`, name the first bad character,
-    and give editors the same rule as a JSON Schema `pattern`."""
-
-    def __init__(self, pattern: str, allowed: str, what: str) -> None:
-        self.pattern = pattern
-        self.compiled = re.compile(pattern)
-        self.allowed_chars = re.compile(f"[{allowed}]")
-        self.what = what
-
-    def check(self, value: str) -> str:
-        if self.compiled.fullmatch(value):
-            return value
-        bad = next((c for c in value if not self.allowed_chars.match(c)), None)
-        if bad is not None:
-            raise ValueError(f"{bad!r} is not allowed in {self.what}")
-        raise ValueError(f"not {self.what}")
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.no_info_after_validator_function(self.check, handler(source))
-
-    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        # A value that holds ${VAR} is checked after expansion, so editors accept any such string.
-        return {**handler(schema), "pattern": f"^(?:{self.pattern})$|\\$\\{{"}
-
-
-def _grammar(pattern: str, allowed: str, what: str) -> _Grammar:
-    return _Grammar(pattern, allowed, what)
-
-
-NAME_RULE = "1-32 characters of a-z, 0-9, '-' and '_', starting with a letter"
-Name = Annotated[str, _grammar(r"[a-z][a-z0-9_-]{0,31}", "a-z0-9_-", f"a name ({NAME_RULE})")]
-TaskName = Annotated[
-    str,
-    _grammar(r"[A-Za-z_][A-Za-z0-9_.-]{0,199}", "A-Za-z0-9_.-", "a task name (letters, digits, '_', '.', '-')"),
-]
-TaskPattern = Annotated[
-    str,
-    _grammar(
-        r"[A-Za-z0-9_.*?!\[\]-]{1,200}",
-        r"A-Za-z0-9_.*?!\[\]-",
-        "a task name or pattern (letters, digits, '_', '.', '-', and the glob characters * ? [ ] !)",
-    ),
-]
-AppPath = Annotated[
-    str,
-    _grammar(
-        r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?",
-        "A-Za-z0-9_.:",
-        "a Python import path such as package.module or package.module:app",
-    ),
-]
-WorkerHostname = Annotated[
-    str,
-    _grammar(
-        r"[A-Za-z0-9_][A-Za-z0-9_.-]*(@([A-Za-z0-9_.-]|%[hndiI])+)?",  # never a leading '-': it is `-n`'s value
-        "A-Za-z0-9_.@%-",
-        "a worker hostname (name@host, not starting with '-' or '.'; % only in Celery's %h %n %d %i %I)",
-    ),
-]
-HostName = Annotated[
-    str,
-    _grammar(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", "A-Za-z0-9.-", "a machine host name"),
-]
-UnixName = Annotated[
-    str,
-    _grammar(r"[a-z_][a-z0-9_-]{0,31}", "a-z0-9_-", "a user or group name"),
-]
-AbsPath = Annotated[
-    str,
-    _grammar(
-        r"(/[A-Za-z0-9_.@+-]+)+",
-        "A-Za-z0-9_.@+/-",
-        "an absolute path (letters, digits, '_', '.', '@', '+', '-' between '/')",
-    ),
-]
-
-
-def _builtin_if_bare(name: str) -> str:
-    if "." not in name:
-        obj = getattr(builtins, name, None)
-        if not (isinstance(obj, type) and issubclass(obj, BaseException)):
-            raise ValueError(
-                f"{name!r} is not a builtin exception; name other exceptions by import path"
-                " (e.g. requests.exceptions.ConnectionError)"
-            )
-    return name
-
-
-ExceptionRef = Annotated[
-    str,
-    _grammar(
-        r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*",
-        "A-Za-z0-9_.",
-        "an exception name (a builtin by bare name, others by import path)",
-    ),
-    AfterValidator(_builtin_if_bare),
-]
-MAX_SECONDS = 366 * 86400  # a year
-Duration = Annotated[
-    int,
-    BeforeValidator(parse_duration),
-    Field(ge=0, le=MAX_SECONDS),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
-                {"type": "string", "pattern": "^[0-9]+[smhd]$|\\$\\{"},
-            ],
-            "description": "seconds, or a number with one unit: 90s, 10m, 2h, 1d (at most a year)",
-        }
-    ),
-]
-Priority = Annotated[int, Field(ge=0, le=9)]
-
-
-def _valid_port(url: str) -> str:
-    """A port that clients would refuse at connect time is refused here (the URL is never echoed: it may hold a password)."""
-    try:
-        _ = urlsplit(url).port
-    except ValueError:
-        raise ValueError("the URL's port is not a number from 0 to 65535") from None
-    return url
-
-
-Url = Annotated[
-    str,
-    _grammar(r"[a-z][a-z0-9+]*://[^\s]*", r"^\s", "a URL such as redis://host:6379/0"),
-    AfterValidator(_valid_port),
-]
-
-
-def url_scheme(url: str) -> str:
-    return url.split("://", 1)[0]
-
-
-def is_redis_url(url: str) -> bool:
-    """redis://, rediss:// and redis+socket:// (a kombu Redis transport or a Redis result backend)."""
-    return url_scheme(url).startswith("redis")
-
 
 BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "amqp", "amqps", "pyamqp", "memory")
 
@@ -287,38 +134,6 @@ class Pool(Strict):
         if self.concurrency is not None and self.autoscale is not None:
             raise ValueError("give either concurrency or autoscale, not both (autoscale max is the ceiling)")
         return self
-
-
-_CRON_FIELDS = (
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day of month", 1, 31, ()),
-    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
-    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
-)
-_CRON_PART = re.compile(r"(\*|([0-9a-z]+)(?:-([0-9a-z]+))?)(?:/([0-9]+))?")
-
-
-def check_cron(line: str) -> str:
-    """A 5-field cron line (minute hour day-of-month month day-of-week), returned single-spaced."""
-    fields = line.split()
-    if len(fields) != 5:
-        raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), this one has {len(fields)}")
-    for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        for part in text.split(","):
-            match = _CRON_PART.fullmatch(part)
-            if not match or match.group(4) == "0" or (match.group(4) and match.group(4).startswith("0")):
-                raise ValueError(f"cron {what} field {text!r} is not valid")
-            for value in filter(None, match.group(2, 3)):
-                if value in names:
-                    number = names.index(value) + (low if what == "month" else 0)
-                elif value.isdigit():
-                    number = int(value)
-                else:
-                    raise ValueError(f"cron {what} field {text!r} is not valid")
-                if not low <= number <= high:
-                    raise ValueError(f"cron {what} {value!r} is outside {low}..{high}")
-    return " ".join(fields)
 
 
 class BeatEntry(Strict):

@@ -31,6 +31,19 @@ class Problem:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def as_finding(self) -> dict[str, str]:
+        """A finding about the live cluster, as `status`, `doctor` and `/workers/stats` print it."""
+        return {"level": self.severity, "code": self.code, "message": self.message}
+
+
+def finding(severity: Severity, code: str, message: str) -> Problem:
+    """A problem found in the live cluster rather than in the file: it has no place in the file."""
+    return Problem(file="", line=None, col=None, path="", message=message, code=code, severity=severity)
+
 
 class TopologyError(Exception):
     """A topology that cannot be used; `problems` lists every error (and warning) found."""

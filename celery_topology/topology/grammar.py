@@ -1,0 +1,178 @@
+"""The grammar of single values in topology.yaml: names, durations, priorities, URLs, exception refs.
+
+Each is an `Annotated` type that pydantic validates and that gives editors the same rule
+as a JSON Schema `pattern`. Rules that relate one part of the file to another live in
+`checks.py`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+_DURATION = re.compile(r"^([0-9]+)(s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> object:
+    """`90`, `"90s"`, `"10m"`, `"2h"`, `"1d"` -> seconds; anything else is left for pydantic to refuse."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError("not a duration: write whole seconds (90) or a number with one unit: 90s, 10m, 2h, 1d")
+        return int(match.group(1)) * _UNITS[match.group(2)]
+    return value
+
+
+class _Grammar:
+    """Annotated metadata: accept strings fully matching `pattern`, name the first bad character,
+    and give editors the same rule as a JSON Schema `pattern`."""
+
+    def __init__(self, pattern: str, allowed: str, what: str) -> None:
+        self.pattern = pattern
+        self.compiled = re.compile(pattern)
+        self.allowed_chars = re.compile(f"[{allowed}]")
+        self.what = what
+
+    def check(self, value: str) -> str:
+        if self.compiled.fullmatch(value):
+            return value
+        bad = next((c for c in value if not self.allowed_chars.match(c)), None)
+        if bad is not None:
+            raise ValueError(f"{bad!r} is not allowed in {self.what}")
+        raise ValueError(f"not {self.what}")
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # A value that holds ${VAR} is checked after expansion, so editors accept any such string.
+        return {**handler(schema), "pattern": f"^(?:{self.pattern})$|\\$\\{{"}
+
+
+def _grammar(pattern: str, allowed: str, what: str) -> _Grammar:
+    return _Grammar(pattern, allowed, what)
+
+
+NAME_RULE = "1-32 characters of a-z, 0-9, '-' and '_', starting with a letter"
+Name = Annotated[str, _grammar(r"[a-z][a-z0-9_-]{0,31}", "a-z0-9_-", f"a name ({NAME_RULE})")]
+TaskName = Annotated[
+    str,
+    _grammar(r"[A-Za-z_][A-Za-z0-9_.-]{0,199}", "A-Za-z0-9_.-", "a task name (letters, digits, '_', '.', '-')"),
+]
+TaskPattern = Annotated[
+    str,
+    _grammar(
+        r"[A-Za-z0-9_.*?!\[\]-]{1,200}",
+        r"A-Za-z0-9_.*?!\[\]-",
+        "a task name or pattern (letters, digits, '_', '.', '-', and the glob characters * ? [ ] !)",
+    ),
+]
+AppPath = Annotated[
+    str,
+    _grammar(
+        r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?",
+        "A-Za-z0-9_.:",
+        "a Python import path such as package.module or package.module:app",
+    ),
+]
+WorkerHostname = Annotated[
+    str,
+    _grammar(
+        r"[A-Za-z0-9_][A-Za-z0-9_.-]*(@([A-Za-z0-9_.-]|%[hndiI])+)?",  # never a leading '-': it is `-n`'s value
+        "A-Za-z0-9_.@%-",
+        "a worker hostname (name@host, not starting with '-' or '.'; % only in Celery's %h %n %d %i %I)",
+    ),
+]
+HostName = Annotated[
+    str,
+    _grammar(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", "A-Za-z0-9.-", "a machine host name"),
+]
+UnixName = Annotated[
+    str,
+    _grammar(r"[a-z_][a-z0-9_-]{0,31}", "a-z0-9_-", "a user or group name"),
+]
+AbsPath = Annotated[
+    str,
+    _grammar(
+        r"(/[A-Za-z0-9_.@+-]+)+",
+        "A-Za-z0-9_.@+/-",
+        "an absolute path (letters, digits, '_', '.', '@', '+', '-' between '/')",
+    ),
+]
+
+
+def _builtin_if_bare(name: str) -> str:
+    if "." not in name:
+        obj = getattr(builtins, name, None)
+        if not (isinstance(obj, type) and issubclass(obj, BaseException)):
+            raise ValueError(
+                f"{name!r} is not a builtin exception; name other exceptions by import path"
+                " (e.g. requests.exceptions.ConnectionError)"
+            )
+    return name
+
+
+ExceptionRef = Annotated[
+    str,
+    _grammar(
+        r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*",
+        "A-Za-z0-9_.",
+        "an exception name (a builtin by bare name, others by import path)",
+    ),
+    AfterValidator(_builtin_if_bare),
+]
+MAX_SECONDS = 366 * 86400  # a year
+Duration = Annotated[
+    int,
+    BeforeValidator(parse_duration),
+    Field(ge=0, le=MAX_SECONDS),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
+                {"type": "string", "pattern": "^[0-9]+[smhd]$|\\$\\{"},
+            ],
+            "description": "seconds, or a number with one unit: 90s, 10m, 2h, 1d (at most a year)",
+        }
+    ),
+]
+Priority = Annotated[int, Field(ge=0, le=9)]
+
+
+def _valid_port(url: str) -> str:
+    """A port that clients would refuse at connect time is refused here (the URL is never echoed: it may hold a password)."""
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        raise ValueError("the URL's port is not a number from 0 to 65535") from None
+    return url
+
+
+Url = Annotated[
+    str,
+    _grammar(r"[a-z][a-z0-9+]*://[^\s]*", r"^\s", "a URL such as redis://host:6379/0"),
+    AfterValidator(_valid_port),
+]
+
+
+def url_scheme(url: str) -> str:
+    return url.split("://", 1)[0]
+
+
+def is_redis_url(url: str) -> bool:
+    """redis://, rediss:// and redis+socket:// (a kombu Redis transport or a Redis result backend)."""
+    return url_scheme(url).startswith("redis")
