@@ -16,9 +16,9 @@ import os
 import sys
 
 from _launch import celery_binary, exec_celery, topology_for_scripts
-from celery_topology.topology.model import Deploy
 
 from celery_topology.render.plan import worker_argv
+from celery_topology.topology.model import Deploy
 
 
 def main() -> None:
