@@ -25,6 +25,8 @@ from celery_topology.cluster.observe import observe, redis_queue_keys
 
 from support import BIN, Process, RedisServer, free_port, start_worker, wait_for, worker_env
 
+pytestmark = pytest.mark.celery_internals  # CI also runs these on the lowest supported Celery
+
 CANARY = "canary-Pw-5c1e"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 APP = "agentic_clinical_assistant.workers.celery_app"

@@ -16,6 +16,8 @@ from celery_topology import configure
 from celery_topology.runtime.marks import POLICY_MARK
 from celery_topology.topology.model import Topology
 
+pytestmark = pytest.mark.celery_internals  # CI also runs these on the lowest supported Celery
+
 ERRORS = {"key": KeyError, "connection": ConnectionError}
 
 

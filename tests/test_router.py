@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from celery import Celery
 from celery.app.routes import Router as CeleryRoutes
 from celery.app.routes import prepare
@@ -13,6 +14,8 @@ from kombu.entity import Queue
 
 from celery_topology.topology.model import Topology
 from celery_topology.topology.routing import Router, literal_prefix
+
+pytestmark = pytest.mark.celery_internals  # CI also runs these on the lowest supported Celery
 
 QUEUES = ["default", "q1", "q2", "q3"]
 CELERY = Celery("router-property", set_as_current=False)

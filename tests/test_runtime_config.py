@@ -17,6 +17,8 @@ from celery_topology.topology.model import Topology
 
 from support import ROOT
 
+pytestmark = pytest.mark.celery_internals  # CI also runs these on the lowest supported Celery
+
 SHIPPED = ROOT / "topology.yaml"
 
 

@@ -22,6 +22,8 @@ from celery_topology import configure, load
 
 from support import BIN, EXAMPLES, Process, RedisServer, start_worker, wait_for, worker_env
 
+pytestmark = pytest.mark.celery_internals  # CI also runs these on the lowest supported Celery
+
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 PROBE_APP = """
 import os, time
