@@ -11,6 +11,7 @@ import importlib
 import click
 
 from ..topology.validate import topology_path
+from .common import ENV, with_env_option
 
 # command -> the module under cli/ that defines it (same name as the function). Imported only when
 # run, so `validate` does not pay for Jinja (render) or Starlette (serve).
@@ -35,7 +36,7 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS and cmd_name not in self.commands:
             module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
-            self.add_command(getattr(module, cmd_name))
+            self.add_command(with_env_option(getattr(module, cmd_name)))
         return super().get_command(ctx, cmd_name)
 
 
@@ -47,6 +48,7 @@ class _LazyGroup(click.Group):
     type=click.Path(dir_okay=False),
     help="The topology file  [default: $CELERY_TOPOLOGY_FILE, else ./topology.yaml]",
 )
+@ENV
 @click.version_option(package_name="celery-topology")
 @click.pass_context
 def main(ctx: click.Context, file: str | None) -> None:

@@ -9,19 +9,48 @@ from typing import NoReturn
 
 import click
 
+from ..topology.environments import VARIABLE, UnknownEnvironment
 from ..topology.errors import Problem, TopologyError
 from ..topology.model import Topology
 from ..topology.validate import load
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+_ENV_META = "celery_topology.env"
+
+
+def _remember_env(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[_ENV_META] = value
+
+
+_ENV_HELP = "The environment of the file to merge over it  [default: $CELERY_TOPOLOGY_ENV, else none]"
+ENV = click.option(
+    "--env", envvar=VARIABLE, expose_value=False, is_eager=True, callback=_remember_env, help=_ENV_HELP
+)
+
+
+def with_env_option(command: click.Command) -> click.Command:
+    """`command` (and each subcommand of a group) taking `--env NAME` too, so it goes where users put it."""
+    command.params.append(click.Option(["--env"], expose_value=False, callback=_remember_env, help=_ENV_HELP))
+    for sub in getattr(command, "commands", {}).values():
+        with_env_option(sub)
+    return command
+
+
+def env_name(ctx: click.Context) -> str | None:
+    """The environment asked for with --env (on the command or before it) or $CELERY_TOPOLOGY_ENV."""
+    name: str | None = ctx.meta.get(_ENV_META)
+    return name
 
 
 def topology_or_exit(ctx: click.Context) -> Topology:
-    """The topology named by --file; on errors print them to stderr and exit 1."""
+    """The topology named by --file (and --env); on errors print them to stderr and exit 1."""
     try:
-        return load(ctx.obj)
+        return load(ctx.obj, env=env_name(ctx))
     except TopologyError as exc:
         fail(exc.problems)
+    except UnknownEnvironment as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def fail(problems: list[Problem]) -> NoReturn:

@@ -9,16 +9,21 @@ import click
 
 from ..topology.model import Topology
 from ..topology.schema import json_schema
-from ..topology.validate import check
-from .common import FORMAT, print_json
+from ..topology.environments import UnknownEnvironment
+from ..topology.validate import check, check_every
+from .common import FORMAT, env_name, print_json
 
 
 @click.command()
 @FORMAT
-@click.pass_obj
-def validate(file: str, fmt: str) -> None:
-    """Report every error and warning in the topology; exit 1 on any error."""
-    topology, problems = check(file)
+@click.pass_context
+def validate(ctx: click.Context, fmt: str) -> None:
+    """Report every error and warning in the topology (the base and every environment, or --env's); exit 1 on any error."""
+    file, env = ctx.obj, env_name(ctx)
+    try:
+        topology, problems = check(file, env=env) if env else check_every(file)
+    except UnknownEnvironment as exc:
+        raise click.UsageError(str(exc)) from None
     if fmt == "json":
         print_json({"file": file, "valid": topology is not None, "problems": [p.as_dict() for p in problems]})
     else:
@@ -40,6 +45,8 @@ def _summary(topology: Topology, warnings: int) -> str:
         _count(len(topology.pools), "pool"),
         _count(len(topology.beat.schedule) if topology.beat else 0, "beat entry", "beat entries"),
     ]
+    if topology.environments:
+        parts.append(_count(len(topology.environments), "environment"))
     if warnings:
         parts.append(_count(warnings, "warning"))
     return ", ".join(parts)

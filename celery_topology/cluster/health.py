@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from ..topology.environments import selected
 from ..topology.model import Topology
 from ..topology.validate import load, topology_path
 from .assess import Observation, assess
@@ -62,7 +63,7 @@ def stats_body(report: dict[str, Any], stats: dict[str, dict[str, Any]]) -> dict
 def workers_app(topology: Topology | str | os.PathLike[str] | None = None, timeout: float = 1.0) -> Starlette:
     """The endpoints, at /health and /stats of wherever the app is mounted (conventionally /workers)."""
     if not isinstance(topology, Topology):
-        topology = load(topology_path(topology))  # the path given, else $CELERY_TOPOLOGY_FILE, else ./topology.yaml
+        topology = load(topology_path(topology), env=selected())  # the path given, else $CELERY_TOPOLOGY_FILE, ...
     looker = Looker(topology, timeout)
 
     def health(request: Request) -> JSONResponse:

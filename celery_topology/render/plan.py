@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..topology.beatlock import beat_hosts, failover, is_locking, max_loop_interval, scheduler_path
 from ..topology.model import Deploy, Pool, Topology
 from ..topology.routing import task_time_limits
 
@@ -45,6 +46,7 @@ class Plan:
     deploy: Deploy
     topology_file: str  # CELERY_TOPOLOGY_FILE for every process
     programs: tuple[Program, ...]
+    environment: str | None = None  # CELERY_TOPOLOGY_ENV for every process, when rendered with --env
 
 
 def build(topology: Topology, host: str | None = None, beat_schedule: str | None = None) -> Plan:
@@ -59,13 +61,12 @@ def build(topology: Topology, host: str | None = None, beat_schedule: str | None
         for name, pool in topology.pools.items()
         if host is None or not pool.hosts or host in pool.hosts
     ]
-    if host is None or host == singleton_host(topology):
-        if topology.beat is not None:
-            programs.append(_beat(topology, deploy, beat_schedule))
-        if deploy.flower.enabled:
-            programs.append(_flower(topology, deploy))
+    if topology.beat is not None and (host is None or host in (beat_hosts(topology) or [singleton_host(topology)])):
+        programs.append(_beat(topology, deploy, beat_schedule))
+    if deploy.flower.enabled and (host is None or host == singleton_host(topology)):
+        programs.append(_flower(topology, deploy))
     topology_file = deploy.topology_file or f"{deploy.working_directory}/topology.yaml"
-    return Plan(prefix, deploy, topology_file, tuple(programs))
+    return Plan(prefix, deploy, topology_file, tuple(programs), topology.environment)
 
 
 def hosts(topology: Topology) -> list[str]:
@@ -75,10 +76,9 @@ def hosts(topology: Topology) -> list[str]:
 
 
 def singleton_host(topology: Topology) -> str | None:
-    """The one machine that runs beat (and Flower): beat.host, else the first host named; None if none is named."""
-    if topology.beat is not None and topology.beat.host is not None:
-        return topology.beat.host
-    named = hosts(topology)
+    """The one machine that runs Flower (and beat, unless beat.hosts names several): beat's first host, else the
+    first host named; None if none is named."""
+    named = beat_hosts(topology) or hosts(topology)
     return named[0] if named else None
 
 
@@ -141,10 +141,20 @@ def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Progra
 
 
 def _beat(topology: Topology, deploy: Deploy, schedule: str | None) -> Program:
+    """beat with its scheduler and loop interval on the command line (redbeat's lock settings: `configure(app)`)."""
+    assert topology.beat is not None
     argv = [deploy.celery, "-A", topology.app, "beat", "--loglevel=INFO"]
-    if schedule is not None:
+    description = "Celery beat (the one scheduler)"
+    if topology.beat.scheduler != "celery":
+        argv.append(f"--scheduler={scheduler_path(topology.beat)}")
+    elif schedule is not None:
         argv.append(f"--schedule={schedule}")
-    return Program(f"{topology.unit_prefix}-beat", "beat", "Celery beat (the one scheduler)", tuple(argv), STOP_MARGIN)
+    loop = max_loop_interval(topology.beat)
+    if loop is not None:
+        argv.append(f"--max-interval={loop}")
+    if is_locking(topology.beat):
+        description = f"Celery beat (redbeat: the lock holder sends, the others stand by; failover {failover(topology.beat)}s)"
+    return Program(f"{topology.unit_prefix}-beat", "beat", description, tuple(argv), STOP_MARGIN)
 
 
 def _flower(topology: Topology, deploy: Deploy) -> Program:

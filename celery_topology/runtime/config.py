@@ -26,10 +26,12 @@ from celery import Celery
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
+from ..topology import environments
 from ..topology.model import Topology
 from ..topology.routing import Router
 from ..topology.validate import load, topology_path
-from . import retries
+from . import beat, retries
+from .beat import beat_settings
 
 PRIORITY_LEVELS = 10  # 0..9 in the file
 SAFE_DEFAULTS: dict[str, Any] = {
@@ -122,6 +124,7 @@ def celery_config(topology: Topology, router: Router | None = None) -> dict[str,
         **SAFE_DEFAULTS,
         **transport_options(topology),
         **beat_schedule(topology),
+        **beat_settings(topology),
     }
     if topology.broker.result_backend is not None:
         config["result_backend"] = topology.broker.result_backend
@@ -133,9 +136,15 @@ def celery_config(topology: Topology, router: Router | None = None) -> dict[str,
 
 
 def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] | None = None) -> Topology:
-    """Apply the topology to `app`: settings, routes, beat, and worker-side retry policies. Returns the topology."""
-    topology = topology_or_path if isinstance(topology_or_path, Topology) else load(topology_path(topology_or_path))
+    """Apply the topology to `app`: settings, routes, beat, and worker-side retry policies. Returns the topology.
+
+    A path (else $CELERY_TOPOLOGY_FILE, else ./topology.yaml) is read with $CELERY_TOPOLOGY_ENV's environment merged.
+    """
+    if not isinstance(topology_or_path, Topology):
+        topology_or_path = load(topology_path(topology_or_path), env=environments.selected())
+    topology = topology_or_path
     router = Router(topology)
     app.conf.update(celery_config(topology, router))
     retries.install(app, router)
+    beat.install(app, topology)
     return topology

@@ -12,7 +12,6 @@ from functools import cache
 
 import redis
 
-from ..topology.grammar import is_redis_url
 from ..topology.model import Topology
 
 PREFIX = "celery-topology.dead."
@@ -21,10 +20,7 @@ CLAIM_PREFIX = "celery-topology.replaying."
 
 def store_url(topology: Topology) -> str | None:
     """Where dead letters live: the broker if it is Redis, else a Redis result backend, else nowhere."""
-    for url in (topology.broker.url, topology.broker.result_backend or ""):
-        if is_redis_url(url):
-            return url
-    return None
+    return topology.redis_url
 
 
 @cache

@@ -10,6 +10,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
+from .beatlock import beat_rules
 from .document import Document
 from .errors import Problem
 from .model import Topology
@@ -141,14 +142,14 @@ def duplicate_hostnames(t: Topology, doc: Document) -> Iterator[Problem]:
 
 
 def beat_host(t: Topology, doc: Document) -> Iterator[Problem]:
-    """beat.host must be a machine that some pool runs on."""
-    if t.beat is None or t.beat.host is None:
+    """beat.host and each of beat.hosts must be a machine that some pool runs on."""
+    if t.beat is None:
         return
     hosts = {h for pool in t.pools.values() for h in pool.hosts or ()}
-    if hosts and t.beat.host not in hosts:
-        yield doc.problem(
-            ("beat", "host"), f"host {t.beat.host!r} runs no pool; pick one of {', '.join(sorted(hosts))}", "beat-host"
-        )
+    places = [(("beat", "host"), t.beat.host)] + [(("beat", "hosts", i), h) for i, h in enumerate(t.beat.hosts or ())]
+    for path, host in places:
+        if hosts and host is not None and host not in hosts:
+            yield doc.problem(path, f"host {host!r} runs no pool; pick one of {', '.join(sorted(hosts))}", "beat-host")
 
 
 def shadowed_routes(t: Topology, doc: Document) -> Iterator[Problem]:
@@ -250,6 +251,7 @@ RULES: tuple[Rule, ...] = (
     visibility_timeout,
     duplicate_hostnames,
     beat_host,
+    beat_rules,
     shadowed_routes,
     glob_without_star,
     deploy_paths,

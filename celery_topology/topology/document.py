@@ -19,6 +19,7 @@ class Document:
     """A parsed topology file: plain data (expanded), the same before expansion, and where each part stands."""
 
     file: str
+    environment: str | None = None  # the environment merged over the file (`environments.py`), if any
     data: Any = None
     raw: Any = None
     key_marks: dict[Path_, Mark] = field(default_factory=dict)

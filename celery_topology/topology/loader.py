@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from . import environments
 from .document import Document, Mark, Path_
 from .env import environment, expand
 
@@ -38,13 +39,14 @@ def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Document:
-    """Parse `path`. Problems are collected in `Document.problems`; `data` is None if parsing failed.
+def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None, env: str | None = None) -> Document:
+    """Parse `path`, with environment `env` merged over it if given. Problems are collected in
+    `Document.problems`; `data` is None if parsing failed. An unknown `env` raises UnknownEnvironment.
 
     Problems with single values (ambiguous scalars, duplicate keys, missing variables) do not stop
     the parse, so that the model and the checks can report everything else too.
     """
-    doc = Document(file=str(path))
+    doc = Document(file=str(path), environment=env)
     text = _text(doc, Path(path))
     if text is None:
         return doc
@@ -59,8 +61,14 @@ def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None) ->
         doc.note("the file must be a mapping that starts with `version: 1`", "not-a-mapping", (1, 1))
         return doc
     raw = _build(doc, root, ())
+    if env is not None:
+        raw = environments.select(doc, raw, env)
     doc.raw = raw
-    doc.data = expand(doc, raw, (), environment(doc, Path(path), environ))
+    # The overlays are expanded when merged, not as written: a variable only one environment sets is no error.
+    written = {k: v for k, v in raw.items() if k != environments.KEY}
+    doc.data = expand(doc, written, (), environment(doc, Path(path), environ))
+    if environments.KEY in raw:
+        doc.data[environments.KEY] = raw[environments.KEY]
     return doc
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .cron import check_cron
 from .grammar import (
@@ -108,10 +108,10 @@ class Autoscale(Strict):
         return self
 
 
-def _each_once(queues: list[str]) -> list[str]:
+def _each_once(queues: list[str], what: str = "queue") -> list[str]:
     twice = next((q for i, q in enumerate(queues) if q in queues[:i]), None)
     if twice is not None:
-        raise ValueError(f"queue {twice!r} is listed twice; list each once")
+        raise ValueError(f"{what} {twice!r} is listed twice; list each once")
     return queues
 
 
@@ -163,10 +163,28 @@ def _check_timezone(name: str) -> str:
     return name
 
 
+# `beat.scheduler`'s names -> Celery's beat_scheduler; anything else is an import path.
+SCHEDULERS = {
+    "celery": "celery.beat:PersistentScheduler",
+    "redbeat": "redbeat.schedulers:RedBeatScheduler",
+    "django": "django_celery_beat.schedulers:DatabaseScheduler",
+}
+
+
+def _check_scheduler(value: str) -> str:
+    if value not in SCHEDULERS and not (":" in value or "." in value):
+        raise ValueError(f"unknown scheduler {value!r}; use {', '.join(SCHEDULERS)} or an import path (package.module:Class)")
+    return value
+
+
 class Beat(Strict):
     timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
     schedule: dict[Name, BeatEntry] = {}
     host: HostName | None = None
+    scheduler: Annotated[str, AfterValidator(_check_scheduler)] = "celery"
+    hosts: Annotated[list[HostName], Field(min_length=1), AfterValidator(lambda h: _each_once(h, "host"))] | None = None
+    lock_timeout: Duration | None = None
+    max_loop_interval: Duration | None = None
 
 
 class Flower(Strict):
@@ -213,6 +231,9 @@ class Topology(Strict):
     pools: Annotated[dict[Name, Pool], Field(min_length=1)]
     beat: Beat | None = None
     deploy: Deploy | None = None
+    # Named overlays merged over the rest of the file (`topology/environments.py`); a merged topology has none.
+    environments: dict[Name, dict[str, Any]] = {}
+    _environment: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -233,6 +254,19 @@ class Topology(Strict):
         if self.deploy and self.deploy.name:
             return self.deploy.name
         return self.app.split(".")[0].split(":")[0].replace("_", "-").lower()
+
+    @property
+    def environment(self) -> str | None:
+        """The environment merged into this topology (`--env`, CELERY_TOPOLOGY_ENV), None for the base file."""
+        return self._environment
+
+    @property
+    def redis_url(self) -> str | None:
+        """The Redis this deployment has: the broker if it is Redis, else a Redis result backend, else None."""
+        for url in (self.broker.url, self.broker.result_backend or ""):
+            if is_redis_url(url):
+                return url
+        return None
 
     def pool_hostname(self, name: str) -> str:
         return self.pools[name].hostname or f"{name}@%h"

@@ -6,12 +6,13 @@ import difflib
 import os
 import types
 import typing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import checks, credentials
+from . import checks, credentials, environments
 from .document import Document, Path_
 from .errors import Problem, TopologyError
 from .loader import read
@@ -37,17 +38,38 @@ _EXPECTED = {
 }
 
 
-def check(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> tuple[Topology | None, list[Problem]]:
-    """Every problem in the file (errors and warnings), and the topology if there is no error."""
-    doc = read(path, environ)
+def check(
+    path: str | os.PathLike[str], environ: dict[str, str] | None = None, env: str | None = None
+) -> tuple[Topology | None, list[Problem]]:
+    """Every problem in the file (with environment `env` merged over it), and the topology if there is no error.
+
+    An unknown `env` raises `environments.UnknownEnvironment`.
+    """
+    doc = read(path, environ, env)
     if doc.data is None:
         return None, doc.problems
     topology = _model(doc)
     problems = doc.problems + credentials.problems(doc)
     if topology is not None:
+        topology._environment = env
         problems += checks.run(topology, doc)
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else topology), _sorted(problems)
+
+
+def check_every(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> tuple[Topology | None, list[Problem]]:
+    """The base file and every environment merged over it: the base topology (None if any has an error) and
+    every problem once; one that only a merged environment has says which."""
+    topology, problems = check(path, environ)
+    seen = {(p.line, p.col, p.path, p.code) for p in problems}
+    doc = read(path, environ)
+    for name in environments.names(doc.raw):
+        for problem in check(path, environ, name)[1]:
+            if (problem.line, problem.col, problem.path, problem.code) not in seen:
+                seen.add((problem.line, problem.col, problem.path, problem.code))
+                problems.append(replace(problem, message=f"in environment {name!r}: {problem.message}"))
+    failed = any(p.is_error for p in problems)
+    return (None if failed else topology), _sorted(problems)
 
 
 def _model(doc: Document) -> Topology | None:
@@ -82,9 +104,9 @@ def topology_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(path or os.environ.get(TOPOLOGY_ENV) or "topology.yaml")
 
 
-def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Topology:
-    """The validated topology at `path`, or TopologyError with every problem found."""
-    topology, problems = check(path, environ)
+def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None, env: str | None = None) -> Topology:
+    """The validated topology at `path` (environment `env` merged over it), or TopologyError with every problem found."""
+    topology, problems = check(path, environ, env)
     if topology is None:
         raise TopologyError(problems)
     return topology
