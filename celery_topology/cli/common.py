@@ -24,9 +24,7 @@ def _remember_env(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 _ENV_HELP = "The environment of the file to merge over it  [default: $CELERY_TOPOLOGY_ENV, else none]"
-ENV = click.option(
-    "--env", envvar=VARIABLE, expose_value=False, is_eager=True, callback=_remember_env, help=_ENV_HELP
-)
+ENV = click.option("--env", envvar=VARIABLE, expose_value=False, is_eager=True, callback=_remember_env, help=_ENV_HELP)
 
 
 def with_env_option(command: click.Command) -> click.Command:

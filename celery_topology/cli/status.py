@@ -36,8 +36,24 @@ def status_text(report: dict[str, Any]) -> str:
         sections.append(table(["worker", "pool", "consumes", "active", "reserved", "scheduled"], workers))
     if queues:
         sections.append(table(["queue", "depth", "consumers"], queues))
+    if "beat" in report:
+        sections.append(_beat_text(report["beat"]))
     sections += [f"{f['level']}: {f['message']}" for f in report["findings"]]
     return "\n\n".join(sections)
+
+
+def _beat_text(beat: dict[str, Any]) -> str:
+    """Who holds redbeat's lock, and each entry's last and next run."""
+    lock, holder = beat["lock"], beat["lock"]["holder"]
+    if not lock["held"]:
+        who = "held by nobody"
+    elif holder is None:
+        who = "held by a beat that left no record"
+    else:
+        who = f"held by {holder['hostname']} pid {holder['pid']} since {holder['since']}"
+    ttl = "" if lock["ttl"] is None else f", expires in {lock['ttl']:.0f}s unless extended"
+    rows = [[name, e["last_run"] or "never", e["next_run"] or "-"] for name, e in beat["entries"].items()]
+    return f"BEAT LOCK {lock['key']}: {who}{ttl}\n" + table(["entry", "last run", "next run"], rows)
 
 
 @click.command()

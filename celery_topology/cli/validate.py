@@ -7,9 +7,9 @@ import sys
 
 import click
 
+from ..topology.environments import UnknownEnvironment
 from ..topology.model import Topology
 from ..topology.schema import json_schema
-from ..topology.environments import UnknownEnvironment
 from ..topology.validate import check, check_every
 from .common import FORMAT, env_name, print_json
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..topology.errors import Problem, finding
 from ..topology.model import Topology
+from .beatlock import lock_findings
 
 _SPECIFIER = re.compile(r"%[hndiI]")
 
@@ -39,6 +40,7 @@ class Observation:
     workers: dict[str, WorkerView]
     depths: dict[str, int | None]  # None: the broker does not know the queue (RabbitMQ, never declared)
     error: str | None = None
+    beat: dict[str, Any] | None = None  # redbeat only: the lock and each entry's runs (`beatlock.beat_status`)
 
 
 def node_pattern(template: str, host: str | None = None) -> re.Pattern[str]:
@@ -139,6 +141,7 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
     findings += found
     queues, found = _queue_report(topology, obs, previous)
     findings += found
+    findings += lock_findings(topology, obs.beat["lock"] if obs.beat else None)
     healthy = not any(f.is_error for f in findings)
     return {
         "healthy": healthy,
@@ -146,5 +149,6 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
         "pools": pools,
         "workers": workers,
         "queues": queues,
+        **({"beat": obs.beat} if obs.beat is not None else {}),
         "findings": [f.as_finding() for f in findings],
     }

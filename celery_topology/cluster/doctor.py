@@ -16,6 +16,7 @@ from ..topology.errors import Problem, finding
 from ..topology.explain import mask_url
 from ..topology.grammar import url_scheme
 from ..topology.model import Topology
+from .beatlock import doctor_findings
 from .deadletters import entries
 
 EVICTION_FIX = (
@@ -85,6 +86,7 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
             found += redis_findings(url, dead_url)
         elif url_scheme(url) != "memory":
             found += amqp_findings(topology, timeout)
+        found += doctor_findings(topology)
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
         found.append(finding("error", "broker-unreachable", f"broker {mask_url(url)}: {safe_error(exc, url)}"))
     ok = not any(f.is_error for f in found)

@@ -23,6 +23,7 @@ from ..topology.explain import mask_url
 from ..topology.grammar import url_scheme
 from ..topology.model import Topology
 from .assess import Observation, WorkerView
+from .beatlock import beat_status
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -125,9 +126,10 @@ def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None)
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
         online = workers(app, timeout)
         depths = queue_depths(topology, app, sorted(topology.queues))
+        beat = beat_status(topology)
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
         return Observation(broker=broker, workers={}, depths={}, error=safe_error(exc, topology.broker.url))
-    return Observation(broker=broker, workers=online, depths=depths)
+    return Observation(broker=broker, workers=online, depths=depths, beat=beat)
 
 
 def safe_error(exc: BaseException, url: str) -> str:

@@ -61,7 +61,8 @@ def build(topology: Topology, host: str | None = None, beat_schedule: str | None
         for name, pool in topology.pools.items()
         if host is None or not pool.hosts or host in pool.hosts
     ]
-    if topology.beat is not None and (host is None or host in (beat_hosts(topology) or [singleton_host(topology)])):
+    named_beats: list[str | None] = [*beat_hosts(topology)] or [singleton_host(topology)]
+    if topology.beat is not None and (host is None or host in named_beats):
         programs.append(_beat(topology, deploy, beat_schedule))
     if deploy.flower.enabled and (host is None or host == singleton_host(topology)):
         programs.append(_flower(topology, deploy))
@@ -153,7 +154,9 @@ def _beat(topology: Topology, deploy: Deploy, schedule: str | None) -> Program:
     if loop is not None:
         argv.append(f"--max-interval={loop}")
     if is_locking(topology.beat):
-        description = f"Celery beat (redbeat: the lock holder sends, the others stand by; failover {failover(topology.beat)}s)"
+        description = (
+            f"Celery beat (redbeat: the lock holder sends, the others stand by; failover {failover(topology.beat)}s)"
+        )
     return Program(f"{topology.unit_prefix}-beat", "beat", description, tuple(argv), STOP_MARGIN)
 
 

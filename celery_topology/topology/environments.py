@@ -50,7 +50,12 @@ def select(doc: Document, raw: dict[str, Any], name: str) -> dict[str, Any]:
     base = {k: v for k, v in raw.items() if k != KEY}
     for key in ("version", KEY):
         if key in overlay:
-            doc.note(f"an environment cannot set {key!r}; remove it", "env-overlay-key", doc.key_marks.get((KEY, name, key)), (KEY, name, key))
+            doc.note(
+                f"an environment cannot set {key!r}; remove it",
+                "env-overlay-key",
+                doc.key_marks.get((KEY, name, key)),
+                (KEY, name, key),
+            )
     overlay = {k: v for k, v in overlay.items() if k not in ("version", KEY)}
     return merge(doc, base, overlay, (), (KEY, name))
 

@@ -173,7 +173,9 @@ SCHEDULERS = {
 
 def _check_scheduler(value: str) -> str:
     if value not in SCHEDULERS and not (":" in value or "." in value):
-        raise ValueError(f"unknown scheduler {value!r}; use {', '.join(SCHEDULERS)} or an import path (package.module:Class)")
+        raise ValueError(
+            f"unknown scheduler {value!r}; use {', '.join(SCHEDULERS)} or an import path (package.module:Class)"
+        )
     return value
 
 
@@ -232,7 +234,12 @@ class Topology(Strict):
     beat: Beat | None = None
     deploy: Deploy | None = None
     # Named overlays merged over the rest of the file (`topology/environments.py`); a merged topology has none.
-    environments: dict[Name, dict[str, Any]] = {}
+    environments: Annotated[
+        dict[Name, dict[str, Any]],
+        Field(
+            description="named overlays (any keys of this file but version): maps merge key by key, lists are replaced, null removes a key"
+        ),
+    ] = {}
     _environment: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")

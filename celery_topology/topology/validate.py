@@ -57,7 +57,9 @@ def check(
     return (None if errors else topology), _sorted(problems)
 
 
-def check_every(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> tuple[Topology | None, list[Problem]]:
+def check_every(
+    path: str | os.PathLike[str], environ: dict[str, str] | None = None
+) -> tuple[Topology | None, list[Problem]]:
     """The base file and every environment merged over it: the base topology (None if any has an error) and
     every problem once; one that only a merged environment has says which."""
     topology, problems = check(path, environ)
