@@ -1,0 +1,172 @@
+"""Two beats on redbeat (real Redis, real `celery beat` from the rendered units' command line): the leader is
+SIGKILLed, the standby takes over; no run is sent twice and the gap stays within the failover bound.
+
+Sends are read from what beat published: each beat logs `Sending due task` with a millisecond time
+just before publishing, and the queue in Redis must hold exactly that many messages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import signal
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from celery_topology import load
+from celery_topology.cluster.beatlock import beat_status, doctor_findings, lock_state
+from celery_topology.cluster.observe import redis_depths
+from celery_topology.render import render
+
+from support import BIN, Process, RedisServer, systemd_words, wait_for, worker_env
+
+EVERY, LOCK_TIMEOUT, LOOP = 2, 5, 2
+TOPOLOGY = """\
+version: 1
+app: beatapp:app
+broker: {{url: "${{CELERY_BROKER_URL}}"}}
+queues: {{default: {{}}}}
+pools: {{default: {{queues: [default], concurrency: 1, hosts: [a, b]}}}}
+beat:
+  scheduler: {scheduler}
+  hosts: [a, b]
+  {lock}max_loop_interval: {loop}
+  schedule:
+    tick: {{task: beatapp.tick, every: {every}}}
+deploy: {{working_directory: /srv/beatapp, celery: /srv/beatapp/.venv/bin/celery}}
+"""
+APP = "from celery import Celery\n\nfrom celery_topology import configure\n\napp = Celery('beatapp')\nconfigure(app)\n"
+SENT = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/\w+\] Scheduler: Sending due task tick", re.M)
+
+
+def write(tmp_path: Path, scheduler: str = "redbeat") -> Path:
+    lock = f"lock_timeout: {LOCK_TIMEOUT}\n  " if scheduler == "redbeat" else ""
+    text = TOPOLOGY.format(scheduler=scheduler, lock=lock, loop=LOOP, every=EVERY)
+    (tmp_path / "topology.yaml").write_text(text)
+    (tmp_path / "beatapp.py").write_text(APP)
+    return tmp_path / "topology.yaml"
+
+
+def beat_argv(topology_file: Path, host: str) -> list[str]:
+    """The beat unit's ExecStart for `host`, run with this virtualenv's celery."""
+    topology = load(topology_file, environ={"CELERY_BROKER_URL": "redis://x/0"})
+    (unit,) = [f.text for f in render(topology, "systemd", "topology.yaml", host) if f.path.endswith("-beat.service")]
+    return [str(BIN / "celery"), *systemd_words(unit, "ExecStart")[1:]]
+
+
+def sends(*beats: Process) -> list[float]:
+    times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f").timestamp() for b in beats for t in SENT.findall(b.output())]
+    return sorted(times)
+
+
+def start_beat(tmp_path: Path, redis: RedisServer, name: str, host: str) -> Process:
+    env = worker_env(redis.url, tmp_path / "topology.yaml", PYTHONPATH=str(tmp_path))
+    return Process(beat_argv(tmp_path / "topology.yaml", host), tmp_path / f"beat-{name}.log", env=env, cwd=tmp_path)
+
+
+def published(redis: RedisServer) -> int:
+    return redis_depths(redis.url, ["default"], {"priority_steps": list(range(10))})["default"] or 0
+
+
+@pytest.fixture
+def redis(tmp_path: Path):  # type: ignore[no-untyped-def]
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_leader_killed_standby_takes_over_without_a_double_send(tmp_path: Path, redis: RedisServer) -> None:
+    topology_file = write(tmp_path)
+    topology = load(topology_file, environ={"CELERY_BROKER_URL": redis.url})
+    leader = start_beat(tmp_path, redis, "a", "a")
+    standby: Process | None = None
+    try:
+        leader.wait_for_output("beat: Acquired lock", 90)
+        standby = start_beat(tmp_path, redis, "b", "b")
+        standby.wait_for_output("beat: Starting...", 90)
+        wait_for(lambda: sends(leader), 60, "the first send")
+        first = sends(leader)[0]
+        holder = (lock_state(topology) or {})["holder"]
+        assert holder is not None and holder["pid"] == leader.pid
+        wait_for(lambda: time.time() >= first + 20, 30, "20 s of sends", interval=0.2)
+        leader.send(signal.SIGKILL)
+        leader.proc.wait(10)
+        standby.wait_for_output("beat: Acquired lock", LOCK_TIMEOUT + LOOP + 60)
+        assert (lock_state(topology) or {})["holder"]["pid"] == standby.pid
+        wait_for(lambda: time.time() >= first + 60, 60, "60 s of sends", interval=0.2)
+        report = beat_status(topology)
+        assert report is not None and report["entries"]["tick"]["last_run"] is not None
+    finally:
+        leader.stop(10)
+        if standby is not None:
+            standby.stop(30)
+    times = sends(leader, *([standby] if standby else []))
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    print(f"redbeat, leader SIGKILLed at 20 s: {len(times)} sends in {times[-1] - times[0]:.1f}s,")
+    print(f"  shortest gap {min(gaps):.2f}s, longest {max(gaps):.2f}s (bound {LOCK_TIMEOUT + LOOP + 2}s)")
+    assert standby is not None and sends(leader) and sends(standby)
+    assert max(sends(leader)) < min(sends(standby))  # one after the other, never both
+    assert min(gaps) > EVERY / 2  # no slot sent twice: a double send is two sends within one interval
+    assert max(gaps) <= LOCK_TIMEOUT + LOOP + 2
+    assert published(redis) in (len(times), len(times) - 1)  # the killed beat may have logged and died unsent
+    assert len(times) >= (60 - LOCK_TIMEOUT - LOOP - 2) / (EVERY + 1)
+
+
+def test_two_plain_beats_send_every_run_twice_which_validate_refuses(tmp_path: Path, redis: RedisServer) -> None:
+    """What `beat-duplicate` prevents, measured: two beats with the plain scheduler both send every run."""
+    topology_file = write(tmp_path, "celery")
+    from celery_topology.topology.validate import check
+
+    _, problems = check(topology_file, {"CELERY_BROKER_URL": redis.url})
+    assert [p.code for p in problems if p.is_error] == ["beat-duplicate"]
+    text = topology_file.read_text().replace("hosts: [a, b]\n  max", "host: a\n  max")
+    topology_file.write_text(text)
+    argv = beat_argv(topology_file, "a")
+    env = worker_env(redis.url, topology_file, PYTHONPATH=str(tmp_path))
+    beats = [
+        Process([*argv, f"--schedule={tmp_path}/schedule-{n}"], tmp_path / f"plain-{n}.log", env=env, cwd=tmp_path)
+        for n in "ab"
+    ]
+    try:
+        wait_for(lambda: all(sends(b) for b in beats), 90, "both plain beats sending")
+        start = max(sends(b)[0] for b in beats)
+        wait_for(lambda: time.time() >= start + 10, 30, "10 s of sends", interval=0.2)
+    finally:
+        for beat in beats:
+            beat.stop(30)
+    per_beat = [len([t for t in sends(b) if start <= t <= start + 10]) for b in beats]
+    print(f"two plain beats over 10 s: {per_beat} sends (every {EVERY}s): each run sent twice")
+    assert all(n >= 10 / (EVERY + 1) for n in per_beat)
+
+
+def test_doctor_flags_a_stale_lock_and_undeclared_entries(tmp_path: Path, redis: RedisServer) -> None:
+    topology = load(write(tmp_path), environ={"CELERY_BROKER_URL": redis.url})
+    beat = start_beat(tmp_path, redis, "a", "a")
+    try:
+        beat.wait_for_output("beat: Acquired lock", 90)
+        wait_for(lambda: sends(beat), 60, "the first send")
+        assert doctor_findings(topology) == []
+        prefix = "redbeat:beatapp:app:"
+        client = redis.client()
+        client.zadd(f"{prefix}:schedule", {f"{prefix}old report": 1})  # an entry the file no longer declares
+        client.hset(f"{prefix}old report", "definition", "{}")
+        beat.send(signal.SIGKILL)
+        beat.proc.wait(10)
+
+        def stale() -> bool:
+            return "beat-lock-stale" in [f.code for f in doctor_findings(topology)]
+
+        wait_for(stale, LOCK_TIMEOUT + 10, "doctor to call the dead beat's lock stale")
+    finally:
+        beat.stop(10)
+    (undeclared,) = [f for f in doctor_findings(topology) if f.code == "beat-undeclared-entries"]
+    command = undeclared.message.split("remove them with: ")[1]
+    assert "redis-cli -u redis://127.0.0.1" in command
+    import subprocess
+
+    subprocess.run(command, shell=True, check=True, capture_output=True, timeout=60)
+    assert client.zrange(f"{prefix}:schedule", 0, -1) == [f"{prefix}tick".encode()]
+    assert not client.exists(f"{prefix}old report")
