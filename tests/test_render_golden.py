@@ -18,8 +18,13 @@ from celery_topology.render import TARGETS, render
 from support import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
-CASES = {  # case: (topology file relative to the repository, --host)
+CASES: dict[
+    str, tuple[str, str | None] | tuple[str, str | None, str]
+] = {  # case: (topology file relative to the repository, --host[, --env])
     "shipped": ("topology.yaml", None),
+    "shipped-staging": ("topology.yaml", None, "staging"),
+    "shipped-production": ("topology.yaml", None, "production"),
+    "shipped-production-worker-2": ("topology.yaml", "worker-2", "production"),
     "large": ("tests/data/large.yaml", None),
     "large-app-1": ("tests/data/large.yaml", "app-1"),
     "large-batch-1": ("tests/data/large.yaml", "batch-1"),
@@ -27,8 +32,8 @@ CASES = {  # case: (topology file relative to the repository, --host)
 
 
 def rendered(case: str, target: str) -> dict[str, str]:
-    source, host = CASES[case]
-    topology = load(ROOT / source, environ={})
+    source, host, *env = CASES[case]
+    topology = load(ROOT / source, environ={}, env=env[0] if env else None)
     return {f.path: f.text for f in render(topology, target, source, host)}
 
 

@@ -33,7 +33,7 @@ def test_shipped_topology_is_valid() -> None:
     assert topology.defaults.retry is not None and topology.defaults.retry.delay == 60
     result = run_cli("validate", env=ENV)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "topology.yaml: valid: 5 queues, 3 routes, 4 pools, 1 beat entry\n"
+    assert result.stdout == "topology.yaml: valid: 5 queues, 3 routes, 4 pools, 1 beat entry, 2 environments\n"
 
 
 def test_corpus_is_big_enough() -> None:
@@ -62,7 +62,16 @@ def test_corpus_covers_every_problem_code() -> None:
     package = ROOT / "celery_topology" / "topology"
     sources = "".join(
         (package / name).read_text()
-        for name in ("checks.py", "credentials.py", "loader.py", "env.py", "validate.py", "document.py")
+        for name in (
+            "checks.py",
+            "credentials.py",
+            "loader.py",
+            "env.py",
+            "validate.py",
+            "document.py",
+            "beatlock.py",
+            "environments.py",
+        )
     )
     emitted = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', sources))
     emitted -= {"file-unreadable", "env-file"}  # pinned by test_missing_file and test_loader_env.py

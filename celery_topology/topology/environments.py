@@ -25,7 +25,9 @@ class UnknownEnvironment(ValueError):
     """The environment asked for is not in the file: a usage error, with the names it has."""
 
     def __init__(self, name: str, known: list[str]) -> None:
-        guess = difflib.get_close_matches(name, known, n=1)
+        guess = [k for k in known if k.startswith(name)] or difflib.get_close_matches(
+            name, known, n=1
+        )  # prod -> production
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
         have = f"; the file has: {', '.join(known)}" if known else "; the file has no environments"
         super().__init__(f"unknown environment {name!r}{hint}{have}")

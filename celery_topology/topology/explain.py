@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .beatlock import beat_hosts, is_locking, lock_timeout, max_loop_interval
 from .model import Pool, RetryPolicy, Topology
 from .routing import Router, is_celery_own, merge_retry
 
@@ -109,8 +110,9 @@ def show_text(topology: Topology) -> str:
         [name, ", ".join(p.queues), p.pool, _size(p), topology.pool_hostname(name), ", ".join(pool_hosts(p)) or "-"]
         for name, p in topology.pools.items()
     ]
+    environment = f"\nenvironment: {topology.environment}" if topology.environment else ""
     sections = [
-        f"app: {topology.app}\nbroker: {mask_url(topology.broker.url)}",
+        f"app: {topology.app}{environment}\nbroker: {mask_url(topology.broker.url)}",
         "QUEUES\n" + table(["queue", "max priority", "consumed by"], queues),
         "ROUTES (first match wins; exact names before patterns)\n"
         + table(["route", "queue", "priority", "retry"], _routes_rows(topology)),
@@ -118,8 +120,21 @@ def show_text(topology: Topology) -> str:
     ]
     if topology.beat is not None and topology.beat.schedule:
         beat = [[n, e.task, e.cron or f"every {e.every}s"] for n, e in topology.beat.schedule.items()]
-        sections.append(f"BEAT ({topology.beat.timezone})\n" + table(["entry", "task", "when"], beat))
+        sections.append(f"BEAT ({beat_summary(topology)})\n" + table(["entry", "task", "when"], beat))
     return "\n\n".join(sections)
+
+
+def beat_summary(topology: Topology) -> str:
+    """`UTC`, or with redbeat `UTC, redbeat on worker-1, worker-2: lock 60s, loop 15s`."""
+    assert topology.beat is not None
+    beat, text = topology.beat, topology.beat.timezone
+    if beat.scheduler != "celery":
+        text += f", {beat.scheduler}"
+    if beat_hosts(topology):
+        text += f" on {', '.join(beat_hosts(topology))}"
+    if is_locking(beat):
+        text += f": lock {lock_timeout(beat)}s, loop {max_loop_interval(beat)}s"
+    return text
 
 
 def _size(pool: Pool) -> str:
