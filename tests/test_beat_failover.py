@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import signal
+import socket
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from celery_topology.cluster.beatlock import beat_status, doctor_findings, lock_
 from celery_topology.cluster.observe import redis_depths
 from celery_topology.render import render
 
-from support import BIN, Process, RedisServer, systemd_words, wait_for, worker_env
+from support import BIN, Process, RedisServer, run_cli, systemd_words, wait_for, worker_env
 
 EVERY, LOCK_TIMEOUT, LOOP = 2, 5, 2
 TOPOLOGY = """\
@@ -149,6 +150,13 @@ def test_doctor_flags_a_stale_lock_and_undeclared_entries(tmp_path: Path, redis:
         beat.wait_for_output("beat: Acquired lock", 90)
         wait_for(lambda: sends(beat), 60, "the first send")
         assert doctor_findings(topology) == []
+        env = worker_env(redis.url, tmp_path / "topology.yaml")
+        shown = run_cli("status", "--timeout", "0.5", env=env, cwd=tmp_path)
+        assert (
+            f"BEAT LOCK redbeat:beatapp:app::lock: held by {socket.gethostname()} pid {beat.pid} since" in shown.stdout
+        )
+        (row,) = [line for line in shown.stdout.splitlines() if line.startswith("tick ")]
+        assert "never" not in row and row.split()[-1] != "-"  # last run and next run both known
         prefix = "redbeat:beatapp:app:"
         client = redis.client()
         client.zadd(f"{prefix}:schedule", {f"{prefix}old report": 1})  # an entry the file no longer declares
