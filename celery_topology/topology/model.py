@@ -7,6 +7,7 @@ that relate one part of the file to another live in `checks.py`.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
@@ -171,11 +172,13 @@ SCHEDULERS = {
 }
 
 
+_IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*|\.[A-Za-z_]\w*)", re.ASCII)
+
+
 def _check_scheduler(value: str) -> str:
-    if value not in SCHEDULERS and not (":" in value or "." in value):
-        raise ValueError(
-            f"unknown scheduler {value!r}; use {', '.join(SCHEDULERS)} or an import path (package.module:Class)"
-        )
+    if value not in SCHEDULERS and not _IMPORT_PATH.fullmatch(value):
+        hint = f"use {', '.join(SCHEDULERS)} or an import path (package.module:Class)"
+        raise ValueError(f"unknown scheduler {value!r}; {hint}")
     return value
 
 
