@@ -136,20 +136,31 @@ ExceptionRef = Annotated[
     AfterValidator(_builtin_if_bare),
 ]
 MAX_SECONDS = 366 * 86400  # a year
-Duration = Annotated[
-    int,
-    BeforeValidator(parse_duration),
-    Field(ge=0, le=MAX_SECONDS),
-    WithJsonSchema(
+
+
+def _duration_schema(minimum: int, more: str = "") -> WithJsonSchema:
+    return WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
+                {"type": "integer", "minimum": minimum, "maximum": MAX_SECONDS},
                 {"type": "string", "pattern": "^[0-9]+[smhd]$|\\$\\{"},
             ],
-            "description": "seconds, or a number with one unit: 90s, 10m, 2h, 1d (at most a year)",
+            "description": f"seconds, or a number with one unit: 90s, 10m, 2h, 1d (at most a year){more}",
         }
-    ),
-]
+    )
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration), Field(ge=0, le=MAX_SECONDS), _duration_schema(0)]
+
+
+def _limit_not_zero(seconds: int) -> int:
+    if seconds == 0:
+        raise ValueError("a time limit of 0 means no limit to Celery; leave the key out for no limit, or give 1s or more")
+    return seconds
+
+
+# A task time limit: Celery reads 0 as "no limit", which every derived value (stop timeouts) would misread.
+TimeLimit = Annotated[Duration, AfterValidator(_limit_not_zero), _duration_schema(1, "; 0 is refused: leave it out")]
 Priority = Annotated[int, Field(ge=0, le=9)]
 
 

@@ -24,6 +24,7 @@ from .grammar import (
     Priority,
     TaskName,
     TaskPattern,
+    TimeLimit,
     UnixName,
     Url,
     WorkerHostname,
@@ -77,8 +78,8 @@ DeadLetter = Literal["exhausted", "any_failure", "off"]
 class Defaults(Strict):
     queue: Name = "default"
     priority: Priority = 5
-    time_limit: Duration | None = None
-    soft_time_limit: Duration | None = None
+    time_limit: TimeLimit | None = None
+    soft_time_limit: TimeLimit | None = None
     retry: RetryPolicy | None = None
     dead_letter: DeadLetter = "exhausted"
 
@@ -93,8 +94,8 @@ class Route(Strict):
     queue: Name | None = None
     priority: Priority | None = None
     retry: RetryPolicy | None = None
-    time_limit: Duration | None = None
-    soft_time_limit: Duration | None = None
+    time_limit: TimeLimit | None = None
+    soft_time_limit: TimeLimit | None = None
     dead_letter: DeadLetter | None = None
 
 
@@ -125,8 +126,8 @@ class Pool(Strict):
     prefetch_multiplier: Annotated[int, Field(ge=1, le=1000)] | None = None
     max_tasks_per_child: Annotated[int, Field(ge=1)] | None = None
     max_memory_per_child: Annotated[int, Field(ge=1)] | None = None
-    time_limit: Duration | None = None
-    soft_time_limit: Duration | None = None
+    time_limit: TimeLimit | None = None
+    soft_time_limit: TimeLimit | None = None
     loglevel: Literal["debug", "info", "warning", "error", "critical"] = "info"
     hosts: list[HostName] | None = None
 
