@@ -18,7 +18,7 @@ from typing import Any
 
 from celery import Celery
 
-from celery_topology import celery_config
+from celery_topology import celery_settings
 from celery_topology.topology.model import Topology
 from celery_topology.topology.routing import Router
 
@@ -68,9 +68,9 @@ def measure(n: int, rng: random.Random) -> tuple[float, float, float]:
     routes, task_names = patterns(n), names(n, 2000, rng)
     compiled = topology(routes)
     apps = {kind: Celery(kind, set_as_current=False) for kind in ("celery", "ours", "cold")}
-    apps["celery"].conf.update(celery_config(compiled), task_routes=(routes,))
-    apps["ours"].conf.update(celery_config(compiled))
-    apps["cold"].conf.update(celery_config(compiled, Router(compiled, cache_size=0)))
+    apps["celery"].conf.update(celery_settings(compiled), task_routes=(routes,))
+    apps["ours"].conf.update(celery_settings(compiled))
+    apps["cold"].conf.update(celery_settings(compiled, Router(compiled, cache_size=0)))
     rates = {
         kind: rate(lambda name, app=app: app.amqp.router.route({}, name), task_names) for kind, app in apps.items()
     }

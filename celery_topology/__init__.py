@@ -10,8 +10,9 @@ The data flows one way, and the packages say which stage each module belongs to:
   Celery app with `runtime/`;
 - `cli/`: one module per command.
 
-`load` and `TopologyError` never import Celery; `celery_config`, `configure` and
-`workers_app` import what they need on first use.
+`load` and `TopologyError` never import Celery; `configure`, `celery_settings`, `priority` and
+`workers_app` import what they need on first use (`celery_config` is the deprecated name of
+`celery_settings` plus the safe defaults).
 """
 
 from __future__ import annotations
@@ -25,11 +26,22 @@ from .topology.validate import load
 
 if TYPE_CHECKING:
     from .cluster.health import workers_app
-    from .runtime.config import celery_config, configure
+    from .runtime.config import celery_config, celery_settings, configure, priority
 
-__all__ = ["Problem", "Topology", "TopologyError", "celery_config", "configure", "load", "workers_app"]
+__all__ = [
+    "Problem",
+    "Topology",
+    "TopologyError",
+    "celery_config",
+    "celery_settings",
+    "configure",
+    "load",
+    "priority",
+    "workers_app",
+]
 
-_LAZY = {"celery_config": "runtime.config", "configure": "runtime.config", "workers_app": "cluster.health"}
+_RUNTIME = ("celery_config", "celery_settings", "configure", "priority")
+_LAZY = {**dict.fromkeys(_RUNTIME, "runtime.config"), "workers_app": "cluster.health"}
 
 
 def __getattr__(name: str) -> Any:

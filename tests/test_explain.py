@@ -90,7 +90,7 @@ def test_show_masks_the_password_and_lists_every_part() -> None:
     code, out = run("show", env={"CELERY_BROKER_URL": "redis://:canary-pw-41@db:6379/0"})
     assert code == 0
     assert "canary-pw-41" not in out and "broker: redis://:***@db:6379/0" in out
-    for heading in ("QUEUES", "ROUTES", "POOLS", "BEAT (UTC)"):
+    for heading in ("QUEUES", "ROUTES", "POOLS", "DELIVERY", "BEAT (UTC)"):
         assert heading in out
     assert "evaluation  evaluation, benchmark  prefork  2     eval-worker@%h" in out
     assert "(anything else)" in out and "nightly-evaluation" in out

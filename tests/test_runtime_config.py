@@ -1,4 +1,4 @@
-"""celery_config(topology) and configure(app): the settings themselves, without a broker."""
+"""celery_settings(topology) and configure(app): the settings themselves, without a broker."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from celery import Celery
 from celery.exceptions import QueueNotFound
 from celery.schedules import crontab
 
-from celery_topology import TopologyError, celery_config, configure, load
+from celery_topology import TopologyError, celery_config, celery_settings, configure, load, priority
 from celery_topology.runtime.marks import POLICY_MARK
 from celery_topology.topology.model import Topology
 
@@ -37,7 +37,7 @@ def small(broker: str = "redis://127.0.0.1:6379/0", **extra: Any) -> Topology:
 
 
 def test_shipped_settings() -> None:
-    config = celery_config(load(SHIPPED, environ={}))
+    config = celery_settings(load(SHIPPED, environ={}))
     queues = {q.name: q for q in config["task_queues"]}
     assert list(queues) == ["default", "agent", "ingestion", "evaluation", "benchmark"]
     for name, queue in queues.items():
@@ -46,11 +46,7 @@ def test_shipped_settings() -> None:
     assert config["task_default_queue"] == config["task_default_routing_key"] == "default"
     assert config["task_create_missing_queues"] is False
     assert "task_default_priority" not in config
-    assert (config["task_acks_late"], config["task_reject_on_worker_lost"], config["worker_prefetch_multiplier"]) == (
-        True,
-        True,
-        1,
-    )
+    assert not {"task_acks_late", "task_reject_on_worker_lost", "worker_prefetch_multiplier"} & set(config)
     assert config["broker_transport_options"] == {"visibility_timeout": 7200, "priority_steps": list(range(10))}
     assert config["result_backend_transport_options"] == {"visibility_timeout": 7200}
     assert (config["task_time_limit"], config["task_soft_time_limit"]) == (1800, 1500)
@@ -61,10 +57,10 @@ def test_shipped_settings() -> None:
 
 
 def test_routes_carry_native_priorities() -> None:
-    route = celery_config(load(SHIPPED, environ={}))["task_routes"][0]
+    route = celery_settings(load(SHIPPED, environ={}))["task_routes"][0]
     assert route("agentic_clinical_assistant.workers.tasks.agent.run_intake_agent") == {"queue": "agent", "priority": 1}
     assert route("not.routed") == {"queue": "default", "priority": 4}  # 5 of 0..9 on Redis' inverted scale
-    rabbit = celery_config(small("amqp://127.0.0.1:5672//"))
+    rabbit = celery_settings(small("amqp://127.0.0.1:5672//"))
     assert rabbit["task_routes"][0]("anything") == {"queue": "fast", "priority": 7}
     arguments = {q.name: q.queue_arguments for q in rabbit["task_queues"]}
     assert arguments == {"default": {"x-max-priority": 9}, "fast": {"x-max-priority": 9}, "plain": None}
@@ -119,7 +115,7 @@ def test_beat_entries_with_their_own_queue_and_priority() -> None:
         "timezone": "Asia/Tokyo",
         "schedule": {"tick": entry, "nightly": {"task": "work.n", "cron": "30 2 * * 1-5"}},
     }
-    config = celery_config(small(beat=beat))
+    config = celery_settings(small(beat=beat))
     tick, nightly = config["beat_schedule"]["tick"], config["beat_schedule"]["nightly"]
     assert (tick["schedule"].total_seconds(), tick["args"], tick["kwargs"]) == (90, (1,), {"k": "v"})
     assert tick["options"] == {"queue": "plain", "priority": 1}  # 8 on Redis' inverted scale
@@ -132,3 +128,42 @@ def test_a_misspelled_queue_fails_instead_of_being_created() -> None:
     configure(app, small())
     with pytest.raises(QueueNotFound, match="'fsat' missing from task_queues"):
         app.send_task("work.any", queue="fsat")
+
+
+SAFE = ("task_acks_late", "task_reject_on_worker_lost", "worker_prefetch_multiplier")
+
+
+def test_safe_defaults_fill_only_what_the_app_has_not_set() -> None:
+    class Settings:
+        task_acks_late = False
+        task_default_queue = "celery"  # the topology declares its own default queue: the topology wins
+
+    app = Celery("precedence", set_as_current=False)
+    app.config_from_object(Settings)
+    app.conf.update(worker_prefetch_multiplier=4)
+    configure(app, small())
+    assert [app.conf[key] for key in SAFE] == [False, True, 4]
+    assert app.conf.task_default_queue == "default"
+    fresh = Celery("fresh", set_as_current=False)
+    configure(fresh, small())
+    assert [fresh.conf[key] for key in SAFE] == [True, True, 1]
+
+
+def test_celery_config_is_deprecated_and_keeps_its_old_answer() -> None:
+    with pytest.warns(DeprecationWarning, match="configure"):
+        config = celery_config(small())
+    assert [config[key] for key in SAFE] == [True, True, 1]
+    assert config["task_routes"][0]("x") == celery_settings(small())["task_routes"][0]("x")
+
+
+def test_priority_helper_gives_the_native_value() -> None:
+    redis_topology, rabbit_topology = small(), small("amqp://127.0.0.1:5672//")
+    assert [priority(redis_topology, level) for level in (0, 8, 9)] == [9, 1, 0]
+    assert [priority(rabbit_topology, level) for level in (0, 8, 9)] == [0, 8, 9]
+    app = Celery("helper", set_as_current=False)
+    configure(app, redis_topology)
+    assert priority(app, 8) == 1
+    with pytest.raises(ValueError, match=r"outside 0\.\.9"):
+        priority(app, 10)
+    with pytest.raises(LookupError, match="not configured"):
+        priority(Celery("plain", set_as_current=False), 5)

@@ -37,10 +37,10 @@ def make_app(topology: Topology) -> Celery:
     """A private Celery app configured from the topology (not the current app, no task modules)."""
     from celery import Celery
 
-    from ..runtime.config import celery_config
+    from ..runtime.config import celery_settings
 
     app = Celery("celery-topology", set_as_current=False)
-    app.conf.update(celery_config(topology))
+    app.conf.update(celery_settings(topology))
     return app
 
 

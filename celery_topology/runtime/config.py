@@ -12,13 +12,21 @@ What is generated, and why (see the README and celery-facts):
   set (it would override the routes);
 - priorities 0..9 (9 most urgent) in the file, the broker's native scale on the wire:
   RabbitMQ queues get `x-max-priority`, Redis gets all ten priority steps and inverted values;
-- acks late, reject on worker lost and prefetch 1 as safe defaults: set anything on
-  `app.conf` after `configure(app)` to override them.
+- acks late, reject on worker lost and prefetch 1 as safe defaults (`topology/delivery.py`), set
+  by `configure(app)` only where the app's own configuration has not set them.
+
+Precedence in `configure(app)`: what the topology declares wins over the app's configuration;
+the safe defaults only fill what the app has not set; the app may still change anything on
+`app.conf` afterwards.
+
+`celery_settings(topology)` is the settings part alone: a worker needs `configure(app)`, which also
+installs the retry policies and dead-letter capture. `celery_config` is its deprecated name.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +35,7 @@ from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
 from ..topology import environments
+from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.model import Topology
 from ..topology.routing import Router
 from ..topology.validate import load, topology_path
@@ -34,11 +43,6 @@ from . import beat, retries
 from .beat import beat_settings
 
 PRIORITY_LEVELS = 10  # 0..9 in the file
-SAFE_DEFAULTS: dict[str, Any] = {
-    "task_acks_late": True,
-    "task_reject_on_worker_lost": True,
-    "worker_prefetch_multiplier": 1,
-}
 
 
 def native_priority(topology: Topology, priority: int) -> int:
@@ -46,11 +50,31 @@ def native_priority(topology: Topology, priority: int) -> int:
     return PRIORITY_LEVELS - 1 - priority if topology.broker.is_redis else priority
 
 
+def priority(app_or_topology: Celery | Topology, level: int) -> int:
+    """The value to pass as `apply_async(priority=...)` for the topology's `level` (0..9, 9 most urgent).
+
+    `app_or_topology` is a Topology or an app `configure` has configured.
+    """
+    if not 0 <= level < PRIORITY_LEVELS:
+        raise ValueError(f"priority {level} is outside 0..9 (9 most urgent)")
+    topology = app_or_topology if isinstance(app_or_topology, Topology) else configured_topology(app_or_topology)
+    return native_priority(topology, level)
+
+
+def configured_topology(app: Celery) -> Topology:
+    """The topology `configure(app)` applied to `app` (its router carries it)."""
+    for router in app.conf.task_routes or ():
+        if isinstance(router, CeleryRouter):
+            return router.topology
+    raise LookupError("this app was not configured by celery_topology.configure(app)")
+
+
 class CeleryRouter:
     """`task_routes` entry: the compiled router answering in Celery's router signature."""
 
     def __init__(self, topology: Topology, router: Router | None = None) -> None:
         router = router or Router(topology)
+        self.topology = topology
         self.match = router.match
         self._answers = {key: (queue, native_priority(topology, p)) for key, (queue, p) in router.destinations.items()}
 
@@ -108,8 +132,12 @@ def beat_schedule(topology: Topology) -> dict[str, Any]:
     return {"beat_schedule": schedule, "timezone": topology.beat.timezone}
 
 
-def celery_config(topology: Topology, router: Router | None = None) -> dict[str, Any]:
-    """Plain Celery settings for `topology` (the values `app.conf.update` takes)."""
+def celery_settings(topology: Topology, router: Router | None = None) -> dict[str, Any]:
+    """The Celery settings `topology` declares (the values `app.conf.update` takes).
+
+    Not everything a worker needs: `configure(app)` also fills the safe defaults the app has not
+    set and installs the worker-side retry policies and dead-letter capture.
+    """
     default = topology.defaults.queue
     config: dict[str, Any] = {
         "broker_url": topology.broker.url,
@@ -121,7 +149,6 @@ def celery_config(topology: Topology, router: Router | None = None) -> dict[str,
         "task_default_routing_key": default,
         "task_create_missing_queues": False,
         "task_routes": (CeleryRouter(topology, router),),
-        **SAFE_DEFAULTS,
         **transport_options(topology),
         **beat_schedule(topology),
         **beat_settings(topology),
@@ -135,16 +162,36 @@ def celery_config(topology: Topology, router: Router | None = None) -> dict[str,
     return config
 
 
+def celery_config(topology: Topology, router: Router | None = None) -> dict[str, Any]:
+    """Deprecated: `celery_settings` plus the safe defaults; a worker needs `configure(app)`."""
+    warnings.warn(
+        "celery_config() is not everything a worker needs (retry policies, dead letters); use"
+        " configure(app), or celery_settings(topology) for the settings alone",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return {**SAFE_DEFAULTS, **celery_settings(topology, router)}
+
+
+def set_by_app(app: Celery, key: str) -> bool:
+    """True when the app's own configuration (config_from_object, conf.update...) sets `key`, not Celery's default."""
+    conf = app.conf
+    conf.get(key)  # a lookup loads a pending configuration (config_from_object), so its layers exist
+    return any(key in layer for layer in conf.maps[:-1])
+
+
 def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] | None = None) -> Topology:
     """Apply the topology to `app`: settings, routes, beat, and worker-side retry policies. Returns the topology.
 
+    The topology's settings win over the app's; the safe defaults fill only what the app has not set.
     A path (else $CELERY_TOPOLOGY_FILE, else ./topology.yaml) is read with $CELERY_TOPOLOGY_ENV's environment merged.
     """
     if not isinstance(topology_or_path, Topology):
         topology_or_path = load(topology_path(topology_or_path), env=environments.selected())
     topology = topology_or_path
     router = Router(topology)
-    app.conf.update(celery_config(topology, router))
+    unset = {key: value for key, value in SAFE_DEFAULTS.items() if not set_by_app(app, key)}
+    app.conf.update({**unset, **celery_settings(topology, router)})
     retries.install(app, router)
     beat.install(app, topology)
     return topology

@@ -17,8 +17,20 @@ import re
 from dataclasses import dataclass
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october")
-MONTH_NAMES += ("november", "december")
+MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Celery's CRON_DAYS_IN_MONTH
@@ -68,7 +80,9 @@ def _value(token: str, field: CronField, text: str) -> int:
         )
     if number < field.low:
         reason = f"Invalid beginning range: {number} < {field.low}."
-        raise ValueError(f"cron {field.what} {token!r} is outside {field.low}..{field.high} (Celery refuses it: {reason})")
+        raise ValueError(
+            f"cron {field.what} {token!r} is outside {field.low}..{field.high} (Celery refuses it: {reason})"
+        )
     return number
 
 
@@ -76,10 +90,14 @@ def _item(part: str, field: CronField, text: str) -> set[int]:
     """The values one comma-separated item stands for."""
     match = _ITEM.fullmatch(part)
     if match is None:
-        raise ValueError(f"cron {field.what} field {text!r} is not valid; write *, */15, 5, 1-5, 1-5/2 or a list of them")
+        raise ValueError(
+            f"cron {field.what} field {text!r} is not valid; write *, */15, 5, 1-5, 1-5/2 or a list of them"
+        )
     star, start, end, slash, step = match.groups()
     if slash and not step:
-        raise ValueError(f"cron {field.what} field {text!r}: '/' needs a step after it (Celery refuses it: empty filter)")
+        raise ValueError(
+            f"cron {field.what} field {text!r}: '/' needs a step after it (Celery refuses it: empty filter)"
+        )
     if slash and int(step) == 0:
         raise ValueError(
             f"cron {field.what} field {text!r}: a step of 0 never advances; use 1 or more"
@@ -96,7 +114,11 @@ def _item(part: str, field: CronField, text: str) -> set[int]:
         first = _value(start, field, text)
         last = first if end is None else _value(end, field, text)
         # a range whose end is below its start wraps around, as in Celery
-        values = list(range(first, last + 1)) if last >= first else [*range(first, field.high + 1), *range(field.low, last + 1)]
+        values = (
+            list(range(first, last + 1))
+            if last >= first
+            else [*range(first, field.high + 1), *range(field.low, last + 1)]
+        )
     return set(values[:: int(step)] if slash else values)
 
 

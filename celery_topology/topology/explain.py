@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .beatlock import beat_hosts, is_locking, lock_timeout, max_loop_interval
+from .delivery import SAFE_DEFAULT_SOURCE, SAFE_DEFAULTS
 from .model import Pool, RetryPolicy, Topology
 from .routing import Router, is_celery_own, merge_retry
 
@@ -118,6 +119,8 @@ def show_text(topology: Topology) -> str:
         + table(["route", "queue", "priority", "retry"], _routes_rows(topology)),
         "POOLS\n" + table(["pool", "queues", "kind", "size", "hostname", "hosts"], pools),
     ]
+    delivery = [[key, value, SAFE_DEFAULT_SOURCE] for key, value in SAFE_DEFAULTS.items()]
+    sections.append("DELIVERY (where each value comes from)\n" + table(["setting", "value", "from"], delivery))
     if topology.beat is not None and topology.beat.schedule:
         beat = [[n, e.task, e.cron or f"every {e.every}s"] for n, e in topology.beat.schedule.items()]
         sections.append(f"BEAT ({beat_summary(topology)})\n" + table(["entry", "task", "when"], beat))

@@ -155,7 +155,9 @@ Duration = Annotated[int, BeforeValidator(parse_duration), Field(ge=0, le=MAX_SE
 
 def _limit_not_zero(seconds: int) -> int:
     if seconds == 0:
-        raise ValueError("a time limit of 0 means no limit to Celery; leave the key out for no limit, or give 1s or more")
+        raise ValueError(
+            "a time limit of 0 means no limit to Celery; leave the key out for no limit, or give 1s or more"
+        )
     return seconds
 
 
