@@ -8,6 +8,8 @@ The data flows one way, and the packages say which stage each module belongs to:
 - `render/`: the files that run each pool (systemd, supervisor), and the one writer;
 - `cluster/`: the live cluster (observation, health, doctor, dead-letter store); builds its
   Celery app with `runtime/`;
+- `adopt/`: `celery-topology import`: reads an existing app (the only place that imports the
+  application's code) into a topology, and verifies the two run the same;
 - `cli/`: one module per command.
 
 `load` and `TopologyError` never import Celery; `configure`, `celery_settings`, `priority` and

@@ -14,7 +14,8 @@ ALLOWED = {
     "runtime": {"topology"},
     "render": {"topology"},
     "cluster": {"topology", "runtime"},
-    "cli": {"topology", "runtime", "render", "cluster"},
+    "adopt": {"topology", "runtime"},
+    "cli": {"topology", "runtime", "render", "cluster", "adopt"},
 }
 MAX_LINES = 300
 

@@ -7,6 +7,7 @@ Each command lives in its own module and is registered here.
 from __future__ import annotations
 
 import importlib
+import keyword
 
 import click
 
@@ -26,6 +27,7 @@ COMMANDS = {
     "serve": "serve",
     "dead": "dead",
     "doctor": "doctor",
+    "import": "import_",
 }
 
 
@@ -36,7 +38,9 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS and cmd_name not in self.commands:
             module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
-            self.add_command(with_env_option(getattr(module, cmd_name)))
+            self.add_command(
+                with_env_option(getattr(module, f"{cmd_name}_" if keyword.iskeyword(cmd_name) else cmd_name))
+            )
         return super().get_command(ctx, cmd_name)
 
 

@@ -1,0 +1,168 @@
+"""The round-trip proof: a fresh app configured from the written file against the original app.
+
+For every registered task: the queue (name, exchange, routing key, arguments) and priority a send
+carries, and the options the worker runs it with. For every beat entry: the next 20 run times from a
+fixed instant, the args, kwargs and options. The fresh app registers the same task names with what
+the original task's own code sets (decorator options, base classes), so code-set values count
+the same on both sides, as they would once the app's code calls `configure(app)`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from celery import Celery, Task
+from celery.app.annotations import resolve_all
+from celery.schedules import crontab, schedule
+
+from ..runtime.config import configure
+from ..runtime.retries import _set_by_code, apply_policy
+from ..topology.delivery import SAFE_DEFAULTS
+from ..topology.model import Topology
+from ..topology.routing import Router
+
+START = datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)  # the fixed instant run times are counted from
+RUNS = 20
+OPTIONS: tuple[str, ...] = ("time_limit", "soft_time_limit", "max_retries", "default_retry_delay", "rate_limit")
+OPTIONS += ("ignore_result", "track_started", "serializer", "expires")
+SAFE_OPTIONS = {"acks_late": "task_acks_late", "reject_on_worker_lost": "task_reject_on_worker_lost"}
+
+
+def delivery(app: Celery, name: str) -> dict[str, Any]:
+    """Where a plain send of `name` goes, and with which priority, as Celery computes it."""
+    task = app.tasks[name]
+    options = app.amqp.router.route(dict(task._get_exec_options()), name, (), {})
+    queue = options["queue"]
+    priority = options.get("priority", app.conf.task_default_priority)
+    return {
+        "queue": queue.name,
+        "exchange": options.get("exchange") or (queue.exchange.name if queue.exchange else ""),
+        "exchange_type": queue.exchange.type if queue.exchange else "",
+        "routing_key": options.get("routing_key") or queue.routing_key,
+        "queue_arguments": dict(queue.queue_arguments or {}),
+        "priority": 0 if priority is None else priority,  # no priority: what both brokers read as 0
+    }
+
+
+def _retries(task: Task) -> dict[str, Any]:
+    autoretry = tuple(sorted(f"{e.__module__}.{e.__qualname__}" for e in getattr(task, "autoretry_for", ()) or ()))
+    found: dict[str, Any] = {"autoretry_for": autoretry}
+    if autoretry and getattr(task, "retry_backoff", False):
+        found |= {k: getattr(task, k, None) for k in ("retry_backoff", "retry_backoff_max", "retry_jitter")}
+    return found
+
+
+def task_options(task: Task) -> dict[str, Any]:
+    return {**{key: getattr(task, key, None) for key in OPTIONS}, **_retries(task)}
+
+
+def _code_options(task: Task) -> dict[str, Any]:
+    """What the task's own code sets (not the app's annotations or settings)."""
+    annotated: dict[str, Any] = {}
+    for layer in resolve_all(task.app.annotations, task):
+        annotated.update(layer)
+    keys = (*OPTIONS, *SAFE_OPTIONS, "autoretry_for", "retry_backoff", "retry_backoff_max", "retry_jitter")
+    keys += ("queue", "priority", "exchange", "routing_key")
+    return {
+        key: getattr(task, key)
+        for key in keys
+        if _set_by_code(task, key) and not (key in annotated and annotated[key] == getattr(task, key))
+    }
+
+
+def fresh_app(original: Celery, topology: Topology) -> Celery:
+    """A new app configured from `topology` with the original's task names and code-set options.
+
+    Tasks made with `@app.task` are shared: the fresh app gets them, code and all, when it is
+    finalized; the others (`shared=False`, class-based) are registered again by name.
+    """
+    fresh = Celery(original.main, set_as_current=False)
+    configure(fresh, topology)
+    fresh.finalize(auto=True)
+    router = Router(topology)
+    for name, task in original.tasks.items():
+        if name not in fresh.tasks:
+            fresh.task(name=name, shared=False, lazy=False, **_code_options(task))(_noop_named(name))
+            apply_policy(fresh.tasks[name], router)
+    return fresh
+
+
+def _noop_named(name: str) -> Any:
+    def run(*args: Any, **kwargs: Any) -> None:
+        """The body of a task registered again by name: only names and options are compared."""
+
+    run.__qualname__ = f"registered_again[{name}]"
+    return run
+
+
+def _runs(when: Any, app: Celery) -> list[str]:
+    """The next RUNS times `when` fires after START (an interval, a crontab in the app's time zone, or the object itself)."""
+    if isinstance(when, schedule) and type(when) is schedule:
+        when = when.run_every
+    if isinstance(when, int | float):
+        when = timedelta(seconds=when)
+    if isinstance(when, timedelta):
+        return [str(START + when * i) for i in range(1, RUNS + 1)]
+    if not isinstance(when, crontab):
+        return [f"{type(when).__module__}.{type(when).__qualname__}:{id(when)}"]
+    when.app = app
+    times, last = [], START
+    for _ in range(RUNS):
+        last_run, delta, _now = when.remaining_delta(last)
+        last = (last_run + delta).replace(second=0, microsecond=0)
+        times.append(last.isoformat())
+        last += timedelta(seconds=1)
+    return times
+
+
+def _entry(entry: dict[str, Any], app: Celery) -> dict[str, Any]:
+    options = {k: v for k, v in dict(entry.get("options") or {}).items() if v is not None}
+    return {
+        "task": entry["task"],
+        "runs": _runs(entry["schedule"], app),
+        "args": list(entry.get("args") or ()),
+        "kwargs": dict(entry.get("kwargs") or {}),
+        "options": options,
+    }
+
+
+def _diff(what: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    found = []
+    for key in before:
+        theirs: Any = before.get(key)
+        ours: Any = after.get(key)
+        if theirs == ours:
+            continue
+        if key == "runs":
+            at = next(i for i, (a, b) in enumerate(zip(theirs, ours, strict=True)) if a != b)
+            theirs, ours, key = theirs[at], ours[at], f"run {at + 1} from {START.isoformat()}"
+        found.append(f"{what}: {key}: app {theirs!r}, topology {ours!r}")
+    return found
+
+
+def compare(original: Celery, topology: Topology) -> tuple[list[str], list[str]]:
+    """(differences, safe defaults applied on purpose) between `original` and an app configured from `topology`."""
+    fresh = fresh_app(original, topology)
+    differences: list[str] = []
+    changed: list[str] = []
+    for name in sorted(original.tasks):
+        before, after = original.tasks[name], fresh.tasks.get(name)
+        if after is None:
+            differences.append(f"task {name}: not registered in the fresh app")
+            continue
+        differences += _diff(f"task {name}", delivery(original, name), delivery(fresh, name))
+        if not name.startswith("celery."):
+            differences += _diff(f"task {name}", task_options(before), task_options(after))
+            for key, setting in SAFE_OPTIONS.items():
+                if bool(getattr(before, key)) != getattr(after, key) and getattr(after, key) == SAFE_DEFAULTS[setting]:
+                    changed.append(key)
+    theirs, ours = dict(original.conf.beat_schedule or {}), dict(fresh.conf.beat_schedule or {})
+    for name, entry in theirs.items():
+        if name not in ours:
+            differences.append(f"beat entry {name!r}: missing from the topology")
+            continue
+        differences += _diff(f"beat entry {name!r}", _entry(entry, original), _entry(ours[name], fresh))
+    differences += [f"beat entry {name!r}: not in the app" for name in ours if name not in theirs]
+    summary = [f"{key} turned on for {changed.count(key)} task(s)" for key in SAFE_OPTIONS if key in changed]
+    return differences, summary

@@ -1,0 +1,83 @@
+"""`import`: write a topology.yaml from an existing Celery app, and with --verify prove it runs the same."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..topology.errors import TopologyError
+from ..topology.model import Topology
+from ..topology.validate import load
+from .common import fail
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+
+@click.command("import")
+@click.argument("app")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="topology.yaml", show_default=True)
+@click.option(
+    "--worker",
+    "workers",
+    multiple=True,
+    help='A worker command line, e.g. "celery -A proj worker -Q a,b -c 4"; once per pool.',
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Configure a fresh app from the written file and list every difference (exit 1 if any).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--verify-only", is_flag=True, help="Write nothing: compare APP with the existing output file.")
+def import_(app: str, output: str, workers: tuple[str, ...], verify: bool, force: bool, verify_only: bool) -> None:
+    """Read the Celery app APP (package.module:app) and write its topology."""
+    from ..adopt.emit import emit
+    from ..adopt.read import load_app, read_app
+    from ..adopt.workers import read_pools
+
+    target = Path(output)
+    if verify_only:
+        _verify(load_app(app), app, _load_or_exit(target), output)
+        return
+    if target.exists() and not force:
+        raise click.UsageError(f"{output} exists; pass --force to overwrite it or -o to write elsewhere")
+    celery_app = load_app(app)
+    draft = read_app(celery_app, app)
+    data = draft.data
+    beat = data.pop("beat", None)  # pools come before beat in the file, as in the format's example
+    data["pools"] = read_pools(list(workers), list(data["queues"]), data["defaults"]["queue"], draft)
+    if beat is not None:
+        data["beat"] = beat
+    target.write_text(emit(draft))
+    for text in draft.unconverted:
+        click.echo(f"not converted: {text}", err=True)
+    topology = _load_or_exit(target, "written, but it does not validate yet; fix these:")
+    click.echo(f"{output}: written from {app}: {len(topology.queues)} queues, {len(topology.routes)} routes")
+    if verify:
+        _verify(celery_app, app, topology, output)
+
+
+def _load_or_exit(target: Path, why: str = "does not validate:") -> Topology:
+    try:
+        return load(target)
+    except TopologyError as exc:
+        click.echo(f"{target}: {why}", err=True)
+        fail(exc.problems)
+
+
+def _verify(celery_app: Celery, app: str, topology: Topology, output: str) -> None:
+    from ..adopt.verify import compare
+
+    differences, changed = compare(celery_app, topology)
+    for text in changed:
+        click.echo(f"on purpose (celery-topology's safe defaults): {text}")
+    for text in differences:
+        click.echo(f"DIFFERENT {text}")
+    if differences:
+        click.echo(f"--verify: {len(differences)} difference(s) between {app} and {output}")
+        sys.exit(1)
+    click.echo(f"--verify: {app} and {output} route every registered task and schedule every beat entry the same")
