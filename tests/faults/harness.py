@@ -12,6 +12,7 @@ import collections
 import json
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,11 @@ from support import BIN, ROOT, Process, RedisServer, run_cli, systemd_words, wai
 
 HERE = Path(__file__).resolve().parent
 VISIBILITY_TIMEOUT = 6  # seconds: a message unacked this long is redelivered when a worker restores it
+# pytest-timeout of every fault test (each module's `pytestmark`). The harness's own waits give up
+# REPORT_MARGIN seconds before it, so a scenario that is too slow under load still reports what it
+# lost instead of being killed by pytest mid-wait.
+FAULT_TIMEOUT = 900
+REPORT_MARGIN = 90
 REPORT: list[dict[str, Any]] = []
 
 
@@ -111,6 +117,11 @@ class Cluster:
         self.starts = collections.Counter[str]()
         self.producer = Celery("fault-producer", set_as_current=False)
         configure(self.producer, self.topology)
+        self.deadline = time.monotonic() + FAULT_TIMEOUT - REPORT_MARGIN
+
+    def budget(self, timeout: float) -> float:
+        """`timeout`, cut so that the wait ends before the test's deadline (at least 1 s)."""
+        return max(1.0, min(timeout, self.deadline - time.monotonic()))
 
     @staticmethod
     def write_topology(work: Path, document: dict[str, Any], broker_url: str) -> Path:
@@ -129,7 +140,7 @@ class Cluster:
         worker = Process(unit.argv, log, env={**self.env, **unit.environment}, cwd=unit.cwd)
         self.workers[key] = worker
         if wait:
-            worker.wait_for_output(" ready.", 120)
+            worker.wait_for_output(" ready.", self.budget(120))
         return worker
 
     def start_all(self) -> None:
@@ -191,15 +202,27 @@ class Cluster:
         return found
 
     def settle(self, scenario: str, sent: list[str], timeout: float = 120) -> Outcome:
-        """Wait until every sent task is done and the broker is empty; record and return the outcome."""
-        self.drain(scenario, sent, timeout)
+        """Wait until every sent task is done and the broker is empty; record and return the outcome.
+
+        The outcome is recorded when the wait gives up too, and the failure says what was lost.
+        """
+        try:
+            self.drain(scenario, sent, timeout)
+        except AssertionError as exc:
+            outcome = self.record(scenario, sent)
+            raise AssertionError(f"{exc}; lost {len(outcome.lost)} of {outcome.sent}: {outcome.lost[:20]}") from None
         return self.record(scenario, sent)
 
     def drain(self, scenario: str, sent: list[str], timeout: float = 120) -> None:
-        """Wait until every sent task is done and the broker holds no message."""
-        wait_for(lambda: not self.outcome(scenario, sent).lost, timeout, f"{scenario}: every task done")
+        """Wait until every sent task is done and the broker holds no message (AssertionError when it gives up)."""
         try:
-            wait_for(lambda: not self.residue(), 30, f"{scenario}: an empty broker")
+            wait_for(
+                lambda: not self.outcome(scenario, sent).lost, self.budget(timeout), f"{scenario}: every task done"
+            )
+        except TimeoutError as exc:
+            raise AssertionError(str(exc)) from None
+        try:
+            wait_for(lambda: not self.residue(), self.budget(30), f"{scenario}: an empty broker")
         except TimeoutError as exc:
             raise AssertionError(f"{exc}; left: {self.residue()}") from None
 
@@ -250,4 +273,4 @@ def report_lines(rows: list[dict[str, Any]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table]
 
 
-__all__ = ["REPORT", "ROOT", "Cluster", "Outcome", "report_lines", "topology_document"]
+__all__ = ["FAULT_TIMEOUT", "REPORT", "ROOT", "Cluster", "Outcome", "report_lines", "topology_document"]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import Cluster
+from harness import FAULT_TIMEOUT, Cluster
 from support import RedisServer, wait_for
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.timeout(FAULT_TIMEOUT)]
 
 
 def restart(redis: RedisServer) -> None:

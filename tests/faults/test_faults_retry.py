@@ -9,10 +9,10 @@ import pytest
 
 from celery_topology import Topology
 
-from harness import VISIBILITY_TIMEOUT, Cluster, topology_document
+from harness import FAULT_TIMEOUT, VISIBILITY_TIMEOUT, Cluster, topology_document
 from support import RedisServer, run_cli, wait_for
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.timeout(FAULT_TIMEOUT)]
 
 DELAY = 3 * VISIBILITY_TIMEOUT
 

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from harness import VISIBILITY_TIMEOUT, Cluster
+from harness import FAULT_TIMEOUT, VISIBILITY_TIMEOUT, Cluster
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.timeout(FAULT_TIMEOUT)]
 
 SEED = 6
 ROUNDS = 6
@@ -48,7 +48,7 @@ def test_soak_with_random_kills_and_restarts(cluster: Cluster) -> None:
         time.sleep(rng.uniform(0.5, 2))
         faults.append(inject(cluster, rng.choice(sorted(cluster.topology.pools)), rng.choice(FAULTS)))
     summary = ", ".join(f"{n} {fault}" for fault, n in sorted(collections.Counter(faults).items()))
-    outcome = cluster.settle(f"soak (seed {SEED}: {summary})", sent, timeout=300)
+    outcome = cluster.settle(f"soak (seed {SEED}: {summary})", sent, timeout=FAULT_TIMEOUT)  # the harness cuts it
     assert outcome.lost == []
     assert cluster.wrong_pool_runs() == []
     concurrency = max(p.concurrency or 1 for p in cluster.topology.pools.values())

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness import VISIBILITY_TIMEOUT, Cluster
+from harness import FAULT_TIMEOUT, VISIBILITY_TIMEOUT, Cluster
 from support import wait_for
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.timeout(FAULT_TIMEOUT)]
 
 
 def wait_running(cluster: Cluster, count: int) -> dict[str, dict[str, Any]]:
