@@ -19,10 +19,7 @@ QUEUE = click.option("--queue", "-q", help="Only the dead letters of this source
 @contextmanager
 def _store(ctx: click.Context) -> Iterator[tuple[Topology, str]]:
     """The topology and its store URL; a missing or unreachable store ends the command with exit 1."""
-    import redis
-    from kombu.exceptions import KombuError
-
-    from ..cluster.observe import safe_error
+    from ..cluster.observe import broker_errors, make_app, safe_error
     from ..runtime.store import store_url
 
     topology = topology_or_exit(ctx)
@@ -32,7 +29,7 @@ def _store(ctx: click.Context) -> Iterator[tuple[Topology, str]]:
         sys.exit(1)
     try:
         yield topology, url
-    except (OSError, redis.exceptions.RedisError, KombuError) as exc:
+    except broker_errors(make_app(topology)) as exc:  # evaluated only when something was raised
         click.echo(f"dead-letter store or broker failed: {safe_error(exc, url)}", err=True)
         sys.exit(1)
 

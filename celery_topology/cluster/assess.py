@@ -39,7 +39,7 @@ class Observation:
     broker: str  # masked
     workers: dict[str, WorkerView]
     depths: dict[str, int | None]  # None: the broker does not know the queue (RabbitMQ, never declared)
-    error: str | None = None
+    error: str | None = None  # why the broker could not be asked ("broker unreachable: login refused; ...")
     beat: dict[str, Any] | None = None  # redbeat only: the lock and each entry's runs (`beatlock.beat_status`)
 
 
@@ -129,7 +129,7 @@ def _workers_report(topology: Topology, obs: Observation) -> tuple[dict[str, Any
 def assess(topology: Topology, obs: Observation, previous: Observation | None = None) -> dict[str, Any]:
     """The status report: pools, workers, queues, findings, and `healthy` (no error finding)."""
     if obs.error is not None:
-        down = finding("error", "broker-unreachable", f"broker {obs.broker}: {obs.error}")
+        down = finding("error", "broker-unreachable", obs.error)
         empty: dict[str, Any] = {"pools": {}, "workers": {}, "queues": {}}
         return {"healthy": False, "broker": obs.broker, **empty, "findings": [down.as_finding()]}
     findings: list[Problem] = []

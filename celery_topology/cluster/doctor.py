@@ -60,11 +60,15 @@ def redis_findings(url: str, dead_url: str | None) -> list[Problem]:
 
 
 def amqp_findings(topology: Topology, timeout: float) -> list[Problem]:
-    """RabbitMQ: the connection is all there is to check from here."""
-    from .observe import make_app
+    """RabbitMQ: the connection is all there is to check from here (a refused login or vhost is one finding)."""
+    from .observe import broker_errors, make_app, unreachable
 
-    with make_app(topology).connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
+    app = make_app(topology)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
+    except broker_errors(app) as exc:
+        return [finding("error", "broker-unreachable", unreachable(exc, topology.broker.url))]
     return []
 
 
@@ -73,7 +77,7 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
     import redis
     from kombu.exceptions import KombuError
 
-    from .observe import safe_error
+    from .observe import unreachable
 
     url = topology.broker.url
     dead_url = store_url(topology)
@@ -88,6 +92,6 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
             found += amqp_findings(topology, timeout)
         found += doctor_findings(topology)
     except (OSError, redis.exceptions.RedisError, KombuError) as exc:
-        found.append(finding("error", "broker-unreachable", f"broker {mask_url(url)}: {safe_error(exc, url)}"))
+        found.append(finding("error", "broker-unreachable", unreachable(exc, url)))
     ok = not any(f.is_error for f in found)
     return {"ok": ok, "broker": mask_url(url), "findings": [f.as_finding() for f in found]}

@@ -14,7 +14,7 @@ module (the CLI does) stays fast. One look (`observe`) asks the broker:
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import redis
 
@@ -117,8 +117,6 @@ def workers(app: Celery, timeout: float) -> dict[str, WorkerView]:
 
 def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None) -> Observation:
     """One look at the cluster; a broker that cannot be reached is reported, not raised."""
-    from kombu.exceptions import KombuError
-
     app = app or make_app(topology)
     broker = mask_url(topology.broker.url)
     try:
@@ -127,9 +125,35 @@ def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None)
         online = workers(app, timeout)
         depths = queue_depths(topology, app, sorted(topology.queues))
         beat = beat_status(topology)
-    except (OSError, redis.exceptions.RedisError, KombuError) as exc:
-        return Observation(broker=broker, workers={}, depths={}, error=safe_error(exc, topology.broker.url))
+    except broker_errors(app) as exc:
+        return Observation(broker=broker, workers={}, depths={}, error=unreachable(exc, topology.broker.url))
     return Observation(broker=broker, workers=online, depths=depths, beat=beat)
+
+
+def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
+    """What talking to the broker or the Redis store can raise: kombu's and Redis's errors, and the
+    transport's own connection and channel errors (py-amqp's AccessRefused, NotAllowed are not kombu's)."""
+    from kombu.exceptions import KombuError
+
+    with app.connection_for_write() as conn:  # no network: the transport class names its errors
+        return (OSError, redis.exceptions.RedisError, KombuError, *conn.connection_errors, *conn.channel_errors)
+
+
+def unreachable(exc: BaseException, url: str) -> str:
+    """Why the broker cannot be used, for a person: a refused login, a missing virtual host, else the error."""
+    causes = [exc]
+    while causes[-1].__cause__ is not None and len(causes) < 10:  # kombu wraps the client's error
+        causes.append(causes[-1].__cause__)
+    code = next((getattr(c, "reply_code", None) for c in causes if hasattr(c, "reply_code")), None)
+    if code == 403 or any(isinstance(c, redis.exceptions.AuthenticationError) for c in causes):
+        return "broker unreachable: login refused; check the user and password of the broker URL (environment file or .env)"
+    if code == 530:
+        vhost = unquote(urlsplit(url).path[1:]) or "/"
+        return (
+            f"broker unreachable: virtual host {vhost!r} does not exist or the user may not use it;"
+            " create it (rabbitmqctl add_vhost) and grant the user access (rabbitmqctl set_permissions)"
+        )
+    return f"broker unreachable: {safe_error(exc, url)}"
 
 
 def safe_error(exc: BaseException, url: str) -> str:
