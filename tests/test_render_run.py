@@ -108,7 +108,9 @@ def live(short_dir: Path, fresh_redis: RedisServer) -> LiveTopology:
     document["app"] = "render_tasks:app"
     for name, pool in document["pools"].items():
         pool["concurrency"] = 2 if name == "default" else 1
+    (work / "state").mkdir()  # deploy.state_directory: supervisor does not create it
     document["deploy"] = {"user": SERVICE_USER, "working_directory": str(work), "celery": str(BIN / "celery")}
+    document["deploy"]["state_directory"] = str(work / "state")
     (work / "topology.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     (work / ".env").write_text(f"CELERY_BROKER_URL={fresh_redis.url}\nCELERY_RESULT_BACKEND={fresh_redis.url}\n")
     (work / ".env").chmod(0o600)

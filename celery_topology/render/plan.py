@@ -46,11 +46,12 @@ class Plan:
     deploy: Deploy
     topology_file: str  # CELERY_TOPOLOGY_FILE for every process
     programs: tuple[Program, ...]
+    state_directory: str  # beat's schedule file lives here (the service user must be able to write it)
     environment: str | None = None  # CELERY_TOPOLOGY_ENV for every process, when rendered with --env
 
 
-def build(topology: Topology, host: str | None = None, beat_schedule: str | None = None) -> Plan:
-    """The plan for `host` (None: everything). `beat_schedule` is beat's --schedule file, if the target sets one."""
+def build(topology: Topology, host: str | None = None) -> Plan:
+    """The plan for `host` (None: everything)."""
     deploy = topology.deploy
     if deploy is None:
         raise RenderError("the topology has no deploy section: add deploy.working_directory and deploy.celery")
@@ -63,11 +64,18 @@ def build(topology: Topology, host: str | None = None, beat_schedule: str | None
     ]
     named_beats: list[str | None] = [*beat_hosts(topology)] or [singleton_host(topology)]
     if topology.beat is not None and (host is None or host in named_beats):
-        programs.append(_beat(topology, deploy, beat_schedule))
+        programs.append(_beat(topology, deploy, f"{state_directory(topology)}/celerybeat-schedule"))
     if deploy.flower.enabled and (host is None or host == singleton_host(topology)):
         programs.append(_flower(topology, deploy))
     topology_file = deploy.topology_file or f"{deploy.working_directory}/topology.yaml"
-    return Plan(prefix, deploy, topology_file, tuple(programs), topology.environment)
+    return Plan(prefix, deploy, topology_file, tuple(programs), state_directory(topology), topology.environment)
+
+
+def state_directory(topology: Topology) -> str:
+    """Where beat keeps its schedule: deploy.state_directory, else /var/lib/<prefix> (never the working directory,
+    which the service user usually cannot write)."""
+    deploy = topology.deploy
+    return deploy.state_directory if deploy and deploy.state_directory else f"/var/lib/{topology.unit_prefix}"
 
 
 def hosts(topology: Topology) -> list[str]:
@@ -141,14 +149,14 @@ def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Progra
     )
 
 
-def _beat(topology: Topology, deploy: Deploy, schedule: str | None) -> Program:
+def _beat(topology: Topology, deploy: Deploy, schedule: str) -> Program:
     """beat with its scheduler and loop interval on the command line (redbeat's lock settings: `configure(app)`)."""
     assert topology.beat is not None
     argv = [deploy.celery, "-A", topology.app, "beat", "--loglevel=INFO"]
     description = "Celery beat (the one scheduler)"
     if topology.beat.scheduler != "celery":
         argv.append(f"--scheduler={scheduler_path(topology.beat)}")
-    elif schedule is not None:
+    else:
         argv.append(f"--schedule={schedule}")
     loop = max_loop_interval(topology.beat)
     if loop is not None:

@@ -12,9 +12,11 @@ from .plan import RenderedFile, build
 TEMPLATES = {"worker": "worker.service.j2", "beat": "beat.service.j2", "flower": "flower.service.j2"}
 
 
-def state_directory(prefix: str) -> str:
-    """Where beat keeps its schedule (systemd's StateDirectory=, writable under ProtectSystem=strict)."""
-    return f"/var/lib/{prefix}"
+def managed_state_directory(path: str) -> str | None:
+    """`path` as systemd's StateDirectory= (relative to /var/lib: systemd creates it, owned by User=),
+    or None when it lies elsewhere (then ReadWritePaths=, and the directory must exist)."""
+    relative = path.removeprefix("/var/lib/")
+    return relative if relative != path and relative else None
 
 
 def owned_patterns(prefix: str) -> tuple[str, ...]:
@@ -26,9 +28,10 @@ def render(
     topology: Topology, source: str, host: str | None = None, template_dirs: Sequence[str | Path] = ()
 ) -> list[RenderedFile]:
     prefix = topology.unit_prefix
-    plan = build(topology, host, beat_schedule=f"{state_directory(prefix)}/celerybeat-schedule")
+    plan = build(topology, host)
     env = jinja.environment("systemd", template_dirs)
     common = {"header": jinja.header(source), "plan": plan, "deploy": plan.deploy, "target": f"{prefix}.target"}
+    common["state_directory"] = managed_state_directory(plan.state_directory)
     files = [
         RenderedFile(
             f"{program.name}.service",

@@ -217,6 +217,7 @@ class Deploy(Strict):
     celery: AbsPath
     environment_file: AbsPath | None = None
     topology_file: AbsPath | None = None  # CELERY_TOPOLOGY_FILE of the units; default <working_directory>/topology.yaml
+    state_directory: AbsPath | None = None  # beat's schedule file lives here; default /var/lib/<name>
     flower: Flower = Flower()
     hardening: Hardening = Hardening()
 
