@@ -126,6 +126,8 @@ def test_exhausted_task_is_kept_once_and_replay_runs_it_on_its_pool(
         "message": "down 7",
         "attempts": 3,
         "queue": "work",
+        "priority": 4,  # the message's, on Redis's scale (file priority 5)
+        "headers": {},
     }
     assert cli_json(path, env, "show", flaky.id) == kept
     shown = run_cli("--file", path, "dead", "show", flaky.id, env=env).stdout
@@ -200,8 +202,10 @@ def test_a_failed_send_keeps_the_record(tmp_path: Path, fresh_redis: RedisServer
     path, env = write_topology(tmp_path, f"amqp://guest:guest@127.0.0.1:{free_port()}//", fresh_redis.url)
     keep(fresh_redis.url, entry("t-1"))
     result = run_cli("--file", path, "dead", "replay", "t-1", env=env)
-    assert result.returncode == 1 and result.stderr.startswith("dead-letter store or broker failed: ")
-    assert "guest:guest" not in result.stderr
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED t-1 (dl.flaky): OperationalError: ")
+    assert result.stdout.endswith("; it stays in the store\n")
+    assert "guest:guest" not in result.stdout + result.stderr
     assert list(entries(fresh_redis.url)) == [entry("t-1")]
 
 

@@ -26,7 +26,7 @@ from celery.signals import task_failure, worker_init
 from ..topology.errors import Problem, TopologyError
 from ..topology.model import RetryPolicy, Topology
 from ..topology.routing import Resolution, Router, is_celery_own
-from . import deadletter
+from . import deadletter, losses
 from .marks import POLICY_MARK
 
 logger = logging.getLogger("celery_topology.retries")
@@ -138,6 +138,7 @@ def apply_policy(task: Task, router: Router) -> None:
             setattr(task, attribute, value)
     setattr(task, POLICY_MARK, found)
     add_autoretry_behaviour(task)
+    losses.guard(task, router.topology, found.pattern)
 
 
 def on_retries_exhausted(task: Task, task_id: str, exc: BaseException) -> None:

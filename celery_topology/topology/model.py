@@ -11,7 +11,16 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from .cron import check_cron
 from .grammar import (
@@ -75,13 +84,37 @@ class Broker(Strict):
 DeadLetter = Literal["exhausted", "any_failure", "off"]
 
 
+class DeadLetterPolicy(Strict):
+    """`dead_letter: {when, keep, keep_args}`; the string form is the shorthand for `when`.
+    On a route, the keys given override the defaults' one by one."""
+
+    when: DeadLetter | None = None  # default exhausted
+    keep: Duration | None = None  # how long a record stays (from 1 s); default 7d
+    keep_args: bool | None = None  # false: arguments are never stored (the task cannot be replayed); default true
+
+    @field_validator("keep")
+    @classmethod
+    def _at_least_a_second(cls, keep: int | None) -> int | None:
+        if keep == 0:
+            raise ValueError("keep must be at least 1s (use when: off to keep nothing)")
+        return keep
+
+
+def _when_shorthand(value: Any) -> Any:
+    return {"when": value} if isinstance(value, str) else value
+
+
+LossCount = Annotated[int, Field(ge=1, le=100)]
+
+
 class Defaults(Strict):
     queue: Name = "default"
     priority: Priority = 5
     time_limit: TimeLimit | None = None
     soft_time_limit: TimeLimit | None = None
     retry: RetryPolicy | None = None
-    dead_letter: DeadLetter = "exhausted"
+    dead_letter: Annotated[DeadLetterPolicy, BeforeValidator(_when_shorthand)] = DeadLetterPolicy()
+    max_worker_losses: LossCount = 3  # a task whose worker died this many times under it is dead-lettered
 
 
 class QueueSpec(Strict):
@@ -96,7 +129,8 @@ class Route(Strict):
     retry: RetryPolicy | None = None
     time_limit: TimeLimit | None = None
     soft_time_limit: TimeLimit | None = None
-    dead_letter: DeadLetter | None = None
+    dead_letter: Annotated[DeadLetterPolicy | None, BeforeValidator(_when_shorthand)] = None
+    max_worker_losses: LossCount | None = None
 
 
 class Autoscale(Strict):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
-from .model import Topology
+from .model import DeadLetter, Topology
 
 
 def json_schema() -> dict[str, Any]:
@@ -18,6 +18,10 @@ def json_schema() -> dict[str, Any]:
         "anyOf": [{"type": "string", "description": "shorthand: just the queue"}, {"$ref": "#/$defs/Route"}]
     }
     props["queues"]["additionalProperties"] = {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/QueueSpec"}]}
+    when = {"type": "string", "enum": list(get_args(DeadLetter)), "description": "shorthand for {when: ...}"}
+    for owner in ("Defaults", "Route"):
+        field = schema["$defs"][owner]["properties"]["dead_letter"]
+        field["anyOf"] = [when, *(field.pop("anyOf", None) or [{"$ref": field.pop("$ref")}])]
     return schema
 
 
