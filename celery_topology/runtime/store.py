@@ -52,5 +52,5 @@ def record_key(queue: str, task_id: str) -> str:
 def put(url: str, entry: dict[str, Any], seconds: int) -> bool:
     """Keep `entry` for `seconds`, once per task id and queue; True if it was new."""
     keys = [record_key(entry["queue"], entry["id"]), PREFIX + entry["queue"]]
-    expires = int(time.time()) + seconds
+    expires = int(time.time()) + seconds + 1  # never before Redis expires the record (a gone one is skipped)
     return bool(client(url).eval(_PUT, 2, *keys, json.dumps(entry, default=str), seconds, expires, entry["id"]))
