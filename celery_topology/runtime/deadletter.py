@@ -24,7 +24,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..topology.model import DeadLetterPolicy, Topology
+from ..topology.failures import DeadLetterPolicy
+from ..topology.model import Topology
 from .marks import POLICY_MARK
 from .store import KEEP_DEFAULT, put, store_url
 

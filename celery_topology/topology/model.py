@@ -11,18 +11,10 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .cron import check_cron
+from .failures import DeadLetterField, DeadLetterPolicy, LossCount
 from .grammar import (
     AbsPath,
     AppPath,
@@ -79,41 +71,13 @@ class Broker(Strict):
         return is_redis_url(self.url)
 
 
-# What reaches the dead-letter store (`celery-topology dead`): tasks whose retries are used up,
-# every failed task (non-retryable errors too), or nothing.
-DeadLetter = Literal["exhausted", "any_failure", "off"]
-
-
-class DeadLetterPolicy(Strict):
-    """`dead_letter: {when, keep, keep_args}`; the string form is the shorthand for `when`.
-    On a route, the keys given override the defaults' one by one."""
-
-    when: DeadLetter | None = None  # default exhausted
-    keep: Duration | None = None  # how long a record stays (from 1 s); default 7d
-    keep_args: bool | None = None  # false: arguments are never stored (the task cannot be replayed); default true
-
-    @field_validator("keep")
-    @classmethod
-    def _at_least_a_second(cls, keep: int | None) -> int | None:
-        if keep == 0:
-            raise ValueError("keep must be at least 1s (use when: off to keep nothing)")
-        return keep
-
-
-def _when_shorthand(value: Any) -> Any:
-    return {"when": value} if isinstance(value, str) else value
-
-
-LossCount = Annotated[int, Field(ge=1, le=100)]
-
-
 class Defaults(Strict):
     queue: Name = "default"
     priority: Priority = 5
     time_limit: TimeLimit | None = None
     soft_time_limit: TimeLimit | None = None
     retry: RetryPolicy | None = None
-    dead_letter: Annotated[DeadLetterPolicy, BeforeValidator(_when_shorthand)] = DeadLetterPolicy()
+    dead_letter: DeadLetterField = DeadLetterPolicy()
     max_worker_losses: LossCount = 3  # a task whose worker died this many times under it is dead-lettered
 
 
@@ -129,7 +93,7 @@ class Route(Strict):
     retry: RetryPolicy | None = None
     time_limit: TimeLimit | None = None
     soft_time_limit: TimeLimit | None = None
-    dead_letter: Annotated[DeadLetterPolicy | None, BeforeValidator(_when_shorthand)] = None
+    dead_letter: DeadLetterField | None = None
     max_worker_losses: LossCount | None = None
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from .model import DeadLetter, Topology
+from .failures import DeadLetter
+from .model import Topology
 
 
 def json_schema() -> dict[str, Any]:
