@@ -117,7 +117,7 @@ def test_a_broken_template_is_an_error_with_its_place(tmp_path: Path) -> None:
 
 def test_unknown_host_and_missing_deploy_are_refused(tmp_path: Path) -> None:
     result = run("systemd", "--host", "app-9")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: the file is fine, the argument is not
     assert "host 'app-9' is not named by any pool's hosts; known hosts: app-1, app-2, batch-1" in result.output
     bare = tmp_path / "t.yaml"
     bare.write_text(LARGE.read_text().split("\ndeploy:")[0])

@@ -90,10 +90,15 @@ def test_literal_password_is_reported_but_never_echoed() -> None:
         assert PASSWORD not in result.stdout + result.stderr
 
 
-def test_missing_file() -> None:
-    result = run_cli("--file", "no-such-topology.yaml", "validate", env=ENV)
-    assert result.returncode == 1
-    assert result.stdout == "no-such-topology.yaml: cannot read the file: No such file or directory [file-unreadable]\n"
+def test_missing_file(tmp_path: Path) -> None:
+    """The absolute path that was looked at, and the two ways to name another file."""
+    for args in (["--file", "no-such-topology.yaml", "validate"], ["validate", "-f", "no-such-topology.yaml"]):
+        result = run_cli(*args, env=ENV, cwd=tmp_path)
+        assert result.returncode == 1
+        assert result.stdout == (
+            f"no-such-topology.yaml: cannot read the file: {tmp_path / 'no-such-topology.yaml'} does not exist;"
+            " name another with --file PATH or the CELERY_TOPOLOGY_FILE environment variable [file-unreadable]\n"
+        )
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

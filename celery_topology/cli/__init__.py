@@ -1,16 +1,19 @@
 """The `celery-topology` command: parse arguments, call the library, print, exit.
 
-Exit codes: 0 fine, 1 the topology has errors (or a check failed), 2 usage error.
-Each command lives in its own module and is registered here.
+Exit codes: 0 fine, 1 the topology has errors (or a check failed), 2 usage error, 130 interrupted.
+Each command lives in its own module and is registered here. `--file/-f` is accepted before the
+command and after it (`celery-topology validate -f x.yaml`): both go through `topology_path`.
 """
 
 from __future__ import annotations
 
 import importlib
 import keyword
+from typing import Any
 
 import click
 
+from ..topology.loader import TOPOLOGY_ENV
 from ..topology.validate import topology_path
 from .common import ENV, with_env_option
 
@@ -29,6 +32,30 @@ COMMANDS = {
     "doctor": "doctor",
     "import": "import_",
 }
+FILE_HELP = f"The topology file  [default: ${TOPOLOGY_ENV}, else ./topology.yaml]"
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+
+
+def _use_file(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    """`-f` after a command: the file for this command (and its subcommands)."""
+    if value is not None:
+        ctx.obj = str(topology_path(value))
+
+
+def _accept_file(command: click.Command) -> None:
+    """Give `command` (and, for a group, each subcommand) its own `--file/-f`."""
+    if not any(param.name == "file" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--file", "-f", "file"],
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                callback=_use_file,
+                help=FILE_HELP,
+            )
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _accept_file(sub)
 
 
 class _LazyGroup(click.Group):
@@ -38,23 +65,40 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS and cmd_name not in self.commands:
             module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
-            self.add_command(
-                with_env_option(getattr(module, f"{cmd_name}_" if keyword.iskeyword(cmd_name) else cmd_name))
-            )
+            command = getattr(module, f"{cmd_name}_" if keyword.iskeyword(cmd_name) else cmd_name)
+            _accept_file(command)
+            self.add_command(with_env_option(command))
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # click guesses among loaded commands only: guess among all
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=COMMANDS, ctx=ctx) from None
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--file",
-    "-f",
-    "file",
-    type=click.Path(dir_okay=False),
-    help="The topology file  [default: $CELERY_TOPOLOGY_FILE, else ./topology.yaml]",
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # click would print "Aborted!" and exit 1
+            pass
+        except click.Abort as exc:  # a prompt turns Ctrl-C into Abort; a "no" answer stays exit 1
+            if not isinstance(exc.__context__, KeyboardInterrupt):
+                raise
+        click.echo("\ninterrupted", err=True)
+        raise click.exceptions.Exit(INTERRUPTED)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: 0 fine, 1 the file has errors or a check failed, 2 usage error, 130 interrupted.",
 )
+@click.option("--file", "-f", "file", type=click.Path(dir_okay=False), help=FILE_HELP)
 @ENV
 @click.version_option(package_name="celery-topology")
 @click.pass_context
 def main(ctx: click.Context, file: str | None) -> None:
     """One topology.yaml for your Celery queues, routes, priorities, retries, beat and worker units."""
-    ctx.obj = file or str(topology_path())
+    ctx.obj = str(topology_path(file))

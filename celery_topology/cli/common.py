@@ -41,6 +41,12 @@ def env_name(ctx: click.Context) -> str | None:
     return name
 
 
+def exits(failure: str | None = None) -> str:
+    """The exit codes of a command for its --help (`failure`: what exit 1 means for it)."""
+    one = f", 1 {failure}" if failure else ""
+    return f"Exit codes: 0 done{one}, 2 usage error, 130 interrupted (Ctrl-C)."
+
+
 def topology_or_exit(ctx: click.Context) -> Topology:
     """The topology named by --file (and --env); on errors print them to stderr and exit 1."""
     try:

@@ -12,7 +12,7 @@ import click
 
 from ..topology.explain import table
 from ..topology.model import Topology
-from .common import FORMAT, emit, topology_or_exit
+from .common import FORMAT, emit, exits, topology_or_exit
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -43,12 +43,12 @@ def _store(ctx: click.Context, queue: str | None = None) -> Iterator[tuple[Topol
         sys.exit(1)
 
 
-@click.group()
+@click.group(epilog=exits("the store or broker failed, or the file has errors"))
 def dead() -> None:
     """Tasks that failed for good, kept per source queue: list, show, replay, purge."""
 
 
-@dead.command("list")
+@dead.command("list", epilog=exits("the store or broker failed, or the file has errors"))
 @QUEUE
 @FORMAT
 @click.pass_context
@@ -62,7 +62,7 @@ def list_(ctx: click.Context, queue: str | None, fmt: str) -> None:
     emit(fmt, found, lambda: table(["id", "task", "queue", "attempts", "exception", "time"], rows))
 
 
-@dead.command()
+@dead.command(epilog=exits("no such dead letter, the store failed, or the file has errors"))
 @click.argument("task_id")
 @FORMAT
 @click.pass_context
@@ -83,7 +83,7 @@ def show(ctx: click.Context, task_id: str, fmt: str) -> None:
     emit(fmt, entry, lambda: "\n".join(lines))
 
 
-@dead.command()
+@dead.command(epilog=exits("a dead letter was not sent, the store failed, or the file has errors"))
 @click.argument("task_id", required=False)
 @click.option("--all", "everything", is_flag=True, help="Replay every dead letter (of --queue, if given).")
 @QUEUE
@@ -147,11 +147,12 @@ def _replay_each(url: str, app: Celery, chosen: list[dict[str, Any]]) -> list[di
     return done
 
 
-@dead.command()
+@dead.command(epilog=exits("the store or broker failed, or the file has errors"))
 @QUEUE
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@FORMAT
 @click.pass_context
-def purge(ctx: click.Context, queue: str | None, yes: bool) -> None:
+def purge(ctx: click.Context, queue: str | None, yes: bool, fmt: str) -> None:
     """Delete dead letters for good (of --queue, else all)."""
     from ..cluster.deadletters import purge as delete
 
@@ -159,4 +160,4 @@ def purge(ctx: click.Context, queue: str | None, yes: bool) -> None:
         click.confirm(f"delete every dead letter{f' of queue {queue}' if queue else ''}?", abort=True)
     with _store(ctx, queue) as (_, url):
         count = delete(url, queue)
-    click.echo(f"purged {count} dead letter{'' if count == 1 else 's'}")
+    emit(fmt, {"purged": count, "queue": queue}, lambda: f"purged {count} dead letter{'' if count == 1 else 's'}")

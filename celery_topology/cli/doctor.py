@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from .common import FORMAT, emit, topology_or_exit
+from .common import FORMAT, emit, exits, topology_or_exit
 
 
-@click.command()
+@click.command(epilog=exits("an error finding, or the file has errors"))
 @FORMAT
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the broker.")
 @click.pass_context

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..render.mermaid import mermaid
-from ..topology.explain import route_info, route_text, show_text
-from .common import FORMAT, emit, topology_or_exit
+from ..topology.explain import route_info, route_text, show_info, show_text
+from .common import FORMAT, emit, exits, topology_or_exit
 
 
-@click.command()
+@click.command(epilog=exits("the file has errors"))
 @click.argument("task_name")
 @FORMAT
 @click.pass_context
@@ -19,14 +19,16 @@ def route(ctx: click.Context, task_name: str, fmt: str) -> None:
     emit(fmt, info, lambda: route_text(info))
 
 
-@click.command()
+@click.command(epilog=exits("the file has errors"))
+@FORMAT
 @click.pass_context
-def show(ctx: click.Context) -> None:
-    """The topology as readable tables (broker password masked)."""
-    click.echo(show_text(topology_or_exit(ctx)))
+def show(ctx: click.Context, fmt: str) -> None:
+    """The topology as readable tables, or JSON (broker password masked)."""
+    info = show_info(topology_or_exit(ctx))
+    emit(fmt, info, lambda: show_text(info))
 
 
-@click.command()
+@click.command(epilog=exits("the file has errors"))
 @click.option("--fence/--no-fence", default=False, help="Wrap in a ```mermaid block, ready to paste into Markdown.")
 @click.pass_context
 def graph(ctx: click.Context, fence: bool) -> None:

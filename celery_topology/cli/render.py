@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from ..render import TARGETS, RenderedFile, RenderError, files, owned_patterns
+from ..render import TARGETS, HostError, RenderedFile, RenderError, files, owned_patterns
 from ..render import render as render_files
-from .common import FORMAT, print_json, topology_or_exit
+from .common import FORMAT, exits, print_json, topology_or_exit
 
 
-@click.command()
+@click.command(epilog=exits("the file has errors, --check found drift, or files were refused"))
 @click.argument("target", type=click.Choice(sorted(TARGETS)))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Write the files here.")
 @click.option("--check", is_flag=True, help="Compare with the files in -o DIR; print a diff, exit 1 on drift.")
@@ -46,6 +46,8 @@ def render(
     topology = topology_or_exit(ctx)
     try:
         rendered = render_files(topology, target, ctx.obj, host, template_dirs)
+    except HostError as exc:  # a machine the file does not name is a mistyped argument: usage error
+        raise click.BadParameter(str(exc), param_hint="--host") from None
     except RenderError as exc:
         raise click.ClickException(str(exc)) from None
     if output is None:

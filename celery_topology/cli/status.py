@@ -11,7 +11,7 @@ import click
 
 from ..cluster.assess import Observation, assess
 from ..topology.explain import table
-from .common import FORMAT, print_json, topology_or_exit
+from .common import FORMAT, exits, print_json, topology_or_exit
 
 
 def status_text(report: dict[str, Any]) -> str:
@@ -56,7 +56,7 @@ def _beat_text(beat: dict[str, Any]) -> str:
     return f"BEAT LOCK {lock['key']}: {who}{ttl}\n" + table(["entry", "last run", "next run"], rows)
 
 
-@click.command()
+@click.command(epilog=exits("the cluster is unhealthy, the broker unreachable, or the file has errors"))
 @FORMAT
 @click.option("--timeout", default=1.0, show_default=True, help="Seconds to wait for workers to answer.")
 @click.option("--watch", is_flag=True, help="Refresh until interrupted (or --count looks); JSON: one line per look.")

@@ -11,10 +11,10 @@ from ..topology.environments import UnknownEnvironment
 from ..topology.model import Topology
 from ..topology.schema import json_schema
 from ..topology.validate import check, check_every
-from .common import FORMAT, env_name, print_json
+from .common import FORMAT, env_name, exits, print_json
 
 
-@click.command()
+@click.command(epilog=exits("the file has errors"))
 @FORMAT
 @click.pass_context
 def validate(ctx: click.Context, fmt: str) -> None:
@@ -52,7 +52,7 @@ def _summary(topology: Topology, warnings: int) -> str:
     return ", ".join(parts)
 
 
-@click.command()
+@click.command(epilog=exits())
 def schema() -> None:
     """Print the JSON Schema of topology.yaml (for editors)."""
     click.echo(json.dumps(json_schema(), indent=2))

@@ -12,7 +12,7 @@ import jinja2
 
 from ..topology.model import Topology
 from . import supervisor, systemd
-from .plan import RenderedFile, RenderError
+from .plan import HostError, RenderedFile, RenderError
 
 Renderer = Callable[[Topology, str, "str | None", Sequence["str | Path"]], list[RenderedFile]]
 TARGETS: dict[str, tuple[Renderer, Callable[[str], tuple[str, ...]]]] = {
@@ -44,4 +44,4 @@ def owned_patterns(target: str, topology: Topology) -> tuple[str, ...]:
     return patterns(topology.unit_prefix)
 
 
-__all__ = ["TARGETS", "RenderError", "RenderedFile", "owned_patterns", "render"]
+__all__ = ["TARGETS", "HostError", "RenderError", "RenderedFile", "owned_patterns", "render"]

@@ -19,6 +19,10 @@ class RenderError(Exception):
     """The topology cannot be rendered as asked (no deploy section, unknown host, unsafe value)."""
 
 
+class HostError(RenderError):
+    """`--host` names a machine the topology does not (a usage error, not a broken file)."""
+
+
 @dataclass(frozen=True)
 class RenderedFile:
     """One generated file: its path relative to the output directory and its full text."""
@@ -97,9 +101,9 @@ def _check_host(topology: Topology, host: str | None) -> None:
     named = hosts(topology)
     if not named and singleton_host(topology) is None:
         # Every pool would run on `host`, but beat and Flower on no machine at all: refuse, not drop them.
-        raise RenderError("the topology names no hosts (pools.*.hosts / beat.host); render without --host")
+        raise HostError("the topology names no hosts (pools.*.hosts / beat.host); render without --host")
     if named and host not in named:
-        raise RenderError(f"host {host!r} is not named by any pool's hosts; known hosts: {', '.join(named)}")
+        raise HostError(f"host {host!r} is not named by any pool's hosts; known hosts: {', '.join(named)}")
 
 
 def longest_time_limit(topology: Topology, pool: Pool) -> int | None:

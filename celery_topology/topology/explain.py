@@ -90,40 +90,73 @@ def route_text(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _routes_rows(topology: Topology) -> list[list[object]]:
+def _routes(topology: Topology) -> list[dict[str, Any]]:
     destinations = Router(topology).destinations
-    rows: list[list[object]] = []
+    rows: list[dict[str, Any]] = []
     for key in [*topology.routes, None]:
         queue, priority = destinations[key]
         route = topology.routes[key] if key is not None else None
         retry = merge_retry(topology.defaults.retry, route.retry if route else None)
-        rows.append([key if key is not None else "(anything else)", queue, priority, retry_summary(retry)])
+        rows.append({"route": key, "queue": queue, "priority": priority, "retry": retry.model_dump()})
     return rows
 
 
-def show_text(topology: Topology) -> str:
-    """The topology as tables: broker, queues, routes, pools, beat."""
-    queues = [
-        [name, spec.max_priority, ", ".join(topology.consumers(name)) or "NONE"]
-        for name, spec in topology.queues.items()
+def show_info(topology: Topology) -> dict[str, Any]:
+    """The topology as `show` reports it (routes in resolution order, broker password masked)."""
+    pools = {
+        name: {
+            "queues": list(p.queues),
+            "pool": p.pool,
+            "concurrency": p.concurrency,
+            "autoscale": p.autoscale.model_dump() if p.autoscale is not None else None,
+            "hostname": topology.pool_hostname(name),
+            "hosts": pool_hosts(p),
+        }
+        for name, p in topology.pools.items()
+    }
+    beat = None
+    if topology.beat is not None and topology.beat.schedule:
+        schedule = {n: {"task": e.task, "cron": e.cron, "every": e.every} for n, e in topology.beat.schedule.items()}
+        beat = {"summary": beat_summary(topology), "schedule": schedule}
+    return {
+        "app": topology.app,
+        "environment": topology.environment,
+        "broker": mask_url(topology.broker.url),
+        "queues": {
+            n: {"max_priority": q.max_priority, "consumed_by": topology.consumers(n)}
+            for n, q in topology.queues.items()
+        },
+        "routes": _routes(topology),
+        "pools": pools,
+        "delivery": [{"setting": k, "value": v, "from": SAFE_DEFAULT_SOURCE} for k, v in SAFE_DEFAULTS.items()],
+        "beat": beat,
+    }
+
+
+def show_text(info: dict[str, Any]) -> str:
+    """`show_info` as tables: broker, queues, routes, pools, delivery, beat."""
+    queues = [[name, q["max_priority"], ", ".join(q["consumed_by"]) or "NONE"] for name, q in info["queues"].items()]
+    routes = [
+        [r["route"] or "(anything else)", r["queue"], r["priority"], retry_summary(RetryPolicy(**r["retry"]))]
+        for r in info["routes"]
     ]
     pools = [
-        [name, ", ".join(p.queues), p.pool, _size(p), topology.pool_hostname(name), ", ".join(pool_hosts(p)) or "-"]
-        for name, p in topology.pools.items()
+        [name, ", ".join(p["queues"]), p["pool"], _size(p), p["hostname"], ", ".join(p["hosts"]) or "-"]
+        for name, p in info["pools"].items()
     ]
-    environment = f"\nenvironment: {topology.environment}" if topology.environment else ""
+    environment = f"\nenvironment: {info['environment']}" if info["environment"] else ""
     sections = [
-        f"app: {topology.app}{environment}\nbroker: {mask_url(topology.broker.url)}",
+        f"app: {info['app']}{environment}\nbroker: {info['broker']}",
         "QUEUES\n" + table(["queue", "max priority", "consumed by"], queues),
         "ROUTES (first match wins; exact names before patterns)\n"
-        + table(["route", "queue", "priority", "retry"], _routes_rows(topology)),
+        + table(["route", "queue", "priority", "retry"], routes),
         "POOLS\n" + table(["pool", "queues", "kind", "size", "hostname", "hosts"], pools),
     ]
-    delivery = [[key, value, SAFE_DEFAULT_SOURCE] for key, value in SAFE_DEFAULTS.items()]
+    delivery = [[d["setting"], d["value"], d["from"]] for d in info["delivery"]]
     sections.append("DELIVERY (where each value comes from)\n" + table(["setting", "value", "from"], delivery))
-    if topology.beat is not None and topology.beat.schedule:
-        beat = [[n, e.task, e.cron or f"every {e.every}s"] for n, e in topology.beat.schedule.items()]
-        sections.append(f"BEAT ({beat_summary(topology)})\n" + table(["entry", "task", "when"], beat))
+    if info["beat"] is not None:
+        beat = [[n, e["task"], e["cron"] or f"every {e['every']}s"] for n, e in info["beat"]["schedule"].items()]
+        sections.append(f"BEAT ({info['beat']['summary']})\n" + table(["entry", "task", "when"], beat))
     return "\n\n".join(sections)
 
 
@@ -140,7 +173,7 @@ def beat_summary(topology: Topology) -> str:
     return text
 
 
-def _size(pool: Pool) -> str:
-    if pool.autoscale is not None:
-        return f"{pool.autoscale.min}..{pool.autoscale.max}"
-    return str(pool.concurrency) if pool.concurrency is not None else "cpus"
+def _size(pool: dict[str, Any]) -> str:
+    if pool["autoscale"] is not None:
+        return f"{pool['autoscale']['min']}..{pool['autoscale']['max']}"
+    return str(pool["concurrency"]) if pool["concurrency"] is not None else "cpus"

@@ -19,6 +19,8 @@ from . import environments
 from .document import Document, Mark, Path_
 from .env import environment, expand
 
+TOPOLOGY_ENV = "CELERY_TOPOLOGY_FILE"  # where the CLI, configure() and the scripts look first
+
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 
@@ -77,6 +79,10 @@ def _text(doc: Document, path: Path) -> str | None:
     try:
         with path.open("rb") as stream:
             blob = stream.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        where = f"--file PATH or the {TOPOLOGY_ENV} environment variable"
+        doc.note(f"cannot read the file: {path.resolve()} does not exist; name another with {where}", "file-unreadable")
+        return None
     except OSError as exc:
         doc.note(f"cannot read the file: {exc.strerror}", "file-unreadable")
         return None

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from . import checks, credentials, environments
 from .document import Document, Path_
 from .errors import Problem, TopologyError
-from .loader import read
+from .loader import TOPOLOGY_ENV, read
 from .model import SUPPORTED_VERSION, Topology
 
 _TYPE_NAMES = {
@@ -96,9 +96,6 @@ def _model(doc: Document) -> Topology | None:
         translated = (_translate(doc, error) for error in exc.errors(include_url=False, include_input=True))
         doc.problems.extend(p for p in translated if p.path not in placed)
         return None
-
-
-TOPOLOGY_ENV = "CELERY_TOPOLOGY_FILE"
 
 
 def topology_path(path: str | os.PathLike[str] | None = None) -> Path:
