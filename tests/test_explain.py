@@ -106,15 +106,38 @@ def test_graph_links_routes_queues_pools_hosts_and_beat(topology: Topology) -> N
     assert code == 0 and out.startswith("```mermaid\nflowchart LR\n") and out.endswith("```\n")
 
 
-def test_graph_is_valid_mermaid_syntax_for_hostile_names(tmp_path: Path) -> None:
-    path = tmp_path / "t.yaml"
-    path.write_text(
-        "version: 1\napp: a\nbroker: {url: 'memory://'}\nqueues: {default: {}, q-1: {}}\n"
-        "routes: {'x.[ab]*': q-1}\npools: {p_1: {queues: [default, q-1], hosts: [m1.example, m2]}}\n"
-    )
-    text = mermaid(load(path))
-    assert 'r0["x.[ab]*<br/>priority 5"] --> q1' in text
-    assert 'h0{{"m1.example"}}' in text and 'h1{{"m2"}}' in text and "p0 --> h1" in text
+MERMAID = ROOT / "tests" / "mermaid"  # mermaid's own parser under node: `npm ci --prefix tests/mermaid`
+
+
+def mermaid_parse(text: str) -> subprocess.CompletedProcess[str]:
+    assert (MERMAID / "node_modules" / "mermaid").is_dir(), "run `npm ci --prefix tests/mermaid` (as .ci/run does)"
+    argv = ["node", str(MERMAID / "parse.mjs")]
+    return subprocess.run(argv, input=text, capture_output=True, text=True, timeout=120)
+
+
+def test_mermaid_parser_refuses_a_broken_graph() -> None:
+    """The check below can fail: the parser really parses (an unclosed label is a syntax error)."""
+    done = mermaid_parse('flowchart LR\n  r0["x.[ab]*] --> q1\n')
+    assert done.returncode == 1 and "Parse error" in done.stderr
+
+
+@pytest.mark.parametrize("source", ["topology.yaml", "tests/data/large.yaml", "hostile"])
+def test_graph_parses_as_mermaid(source: str, tmp_path: Path) -> None:
+    path = ROOT / source
+    if source == "hostile":  # names with Mermaid's own punctuation in them
+        path = tmp_path / "t.yaml"
+        path.write_text(
+            "version: 1\napp: a\nbroker: {url: 'memory://'}\nqueues: {default: {}, q-1: {}}\n"
+            "routes: {'x.[ab]*': q-1, 'y.[!c]?-_': default}\n"
+            "pools: {p_1: {queues: [default, q-1], hosts: [m1.example, m2]}}\n"
+        )
+    text = mermaid(load(path, environ={}))
+    done = mermaid_parse(text)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "flowchart-v2\n"
+    if source == "hostile":
+        assert 'r0["x.[ab]*<br/>priority 5"] --> q1' in text
+        assert 'h0{{"m1.example"}}' in text and 'h1{{"m2"}}' in text and "p0 --> h1" in text
 
 
 @pytest.mark.parametrize(

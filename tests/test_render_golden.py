@@ -6,8 +6,11 @@ Regenerate after an intended change, then review the diff:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ import pytest
 from celery_topology import load
 from celery_topology.render import TARGETS, render
 
-from support import ROOT
+from support import BIN, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 CASES: dict[
@@ -53,8 +56,34 @@ def test_golden(case: str, target: str) -> None:
         assert text == on_disk[name], f"{directory / name} differs; see the module docstring to regenerate"
 
 
-def test_rendering_is_deterministic() -> None:
-    assert rendered("large", "systemd") == rendered("large", "systemd")
+SEEDS = ("1", "2")  # two string hash orders: a set or dict walked in hash order renders differently
+
+
+def in_process(seed: str, *argv: str) -> str:
+    env = {"PATH": os.environ["PATH"], "PYTHONHASHSEED": seed}
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_seeds_change_hash_order() -> None:
+    """The check below could fail: these two seeds really walk a set of names in different orders."""
+    walk = "print(list({f'shop-worker-{n}.service' for n in range(20)}))"
+    assert len({in_process(seed, sys.executable, "-c", walk) for seed in SEEDS}) == 2
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_rendering_is_deterministic_across_processes(target: str) -> None:
+    """Two processes with different hash seeds render the same bytes (one process would hide set order)."""
+    cli = str(BIN / "celery-topology")
+    outputs = {
+        in_process(seed, cli, "-f", "tests/data/large.yaml", "render", target, "--format", "json") for seed in SEEDS
+    }
+    assert len(outputs) == 1
+    files = json.loads(outputs.pop())
+    assert files and all(
+        "[program:" in f["text"] or "ExecStart=" in f["text"] for f in files if f["path"] != "shop.target"
+    )
 
 
 def test_every_file_starts_with_the_header() -> None:
