@@ -11,7 +11,7 @@ run-beat:  ## the one beat process of topology.yaml
 	$(PYTHON) scripts/run_beat.py
 
 test:
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n auto
 
 lint:
 	$(PYTHON) -m ruff check . && $(PYTHON) -m ruff format --check . && $(PYTHON) -m mypy

@@ -110,6 +110,7 @@ class RedisServer:
         self.workdir = workdir
         self.args = list(args)
         self.port = port or free_port()
+        self.movable = port is None and start  # may move to another free port until it first runs
         self.persistence = persistence
         self.process: Process | None = None
         if start:  # start=False: the address is known before the server runs (call start() later)
@@ -124,9 +125,18 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed: the tests need the real server")
         save = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistence else ["--appendonly", "no"]
-        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.workdir)]
-        self.process = Process([*argv, *save, *self.args], self.workdir / f"redis-{self.port}.log")
-        wait_for(self.ping, 20, f"redis-server on port {self.port}")
+        for _ in range(5):  # another test (an xdist worker) may take the free port before redis binds it
+            argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.workdir)]
+            self.process = Process([*argv, *save, *self.args], self.workdir / f"redis-{self.port}.log")
+            wait_for(lambda: self.ping() or self.process.proc.poll() is not None, 20, f"redis on port {self.port}")
+            if self.process.proc.poll() is None and self.client().info("server")["process_id"] == self.process.pid:
+                self.movable = False
+                return  # ours answered, not another test's server on the same port
+            self.process.stop()
+            if not self.movable:
+                break
+            self.port = free_port()
+        raise RuntimeError(f"redis-server could not bind port {self.port}: {self.workdir}")
 
     def ping(self) -> bool:
         try:

@@ -37,8 +37,10 @@ def test_console_examples_print_what_the_readme_shows(tmp_path: Path) -> None:
     assert len(examples) >= 2
     for command, expected in examples:
         argv = shlex.split(command)
-        assert argv[0] == "celery-topology"
-        result = subprocess.run([str(BIN / argv[0]), *argv[1:]], capture_output=True, text=True, cwd=tmp_path, env={})
+        assert argv[0] == ".venv/bin/celery-topology"
+        result = subprocess.run(
+            [str(BIN / "celery-topology"), *argv[1:]], capture_output=True, text=True, cwd=tmp_path, env={}
+        )
         assert result.stdout == expected, command
         assert "Traceback" not in result.stderr
 
@@ -52,3 +54,31 @@ def test_shipped_topology_block_is_the_shipped_file() -> None:
     block = re.search(r"```yaml\n(# yaml-language-server.*?)```", README, re.S)
     assert block is not None
     assert strip(block.group(1)) == strip((ROOT / "topology.yaml").read_text())
+
+
+def shell_lines() -> list[str]:
+    """Every command line of the README's sh and console blocks (continuations and comments dropped)."""
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", README, re.S) for line in block.splitlines()]
+    lines += [command for command, _ in console_examples()]
+    return [line for line in lines if line and not line.startswith(("#", " ")) and not line.endswith("\\")]
+
+
+def test_readme_commands_use_the_virtualenv() -> None:
+    """A newcomer without an activated venv can paste every line: the tools are the venv's."""
+    tools = ("celery-topology", "celery", "python", "pytest", "pip", "ruff", "mypy")
+    for line in shell_lines():
+        words = shlex.split(line, comments=True)
+        starts = [0] + [i + 1 for i, word in enumerate(words) if word in ("&&", "|", ";")]
+        for i in starts:
+            while i < len(words) and re.fullmatch(r"[A-Z_]+=.*", words[i]):  # VAR=value before the command
+                i += 1
+            assert i >= len(words) or words[i] not in tools, f"README runs {words[i]} outside the venv: {line}"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run runs the README's test command, with its own venv in place of the developer's .venv."""
+    (test_command,) = re.findall(r"Run the tests.*?```sh\n(.*?)\n```", README, re.S)
+    assert test_command.startswith(".venv/bin/pytest")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_command.replace(".venv/", '"$VENV"/') in ci.splitlines()
+    assert "rm -rf .venv" not in ci and "VENV=.ci-venv" in ci
