@@ -77,46 +77,53 @@ def beat_unconsumed(t: Topology, doc: Document) -> Iterator[Problem]:
             )
 
 
-def _time_limit_places(t: Topology) -> Iterator[tuple[tuple[str, ...], int | None, int | None]]:
-    """(path, effective soft limit, effective hard limit) for defaults, every route and every pool."""
+def _time_limit_places(t: Topology) -> Iterator[tuple[tuple[str, ...], int | None, int | None, set[str]]]:
+    """(path, effective soft limit, effective hard limit, the limit keys written there) for defaults, routes, pools.
+
+    A route that inherits a limit from defaults does not repeat the defaults' problem: each problem is
+    reported once, where the value is written.
+    """
+    keys = ("soft_time_limit", "time_limit")
     d = t.defaults
-    yield ("defaults",), d.soft_time_limit, d.time_limit
+    yield ("defaults",), d.soft_time_limit, d.time_limit, {k for k in keys if getattr(d, k) is not None}
     for key, route in t.routes.items():
-        yield ("routes", key), *route_limits(t, route)
+        yield ("routes", key), *route_limits(t, route), {k for k in keys if getattr(route, k) is not None}
     for name, pool in t.pools.items():
-        yield ("pools", name), pool.soft_time_limit, pool.time_limit
+        yield ("pools", name), pool.soft_time_limit, pool.time_limit, {k for k in keys if getattr(pool, k) is not None}
 
 
 def soft_below_hard(t: Topology, doc: Document) -> Iterator[Problem]:
     """The soft time limit must fire before the hard one, or the task never gets to clean up."""
-    for path, soft, hard in _time_limit_places(t):
-        if soft is not None and hard is not None and soft >= hard:
+    for path, soft, hard, written in _time_limit_places(t):
+        if soft is not None and hard is not None and soft >= hard and written:
             yield doc.problem(
-                (*path, "soft_time_limit"),
+                (*path, "soft_time_limit" if "soft_time_limit" in written else "time_limit"),
                 f"soft_time_limit ({soft}s) must be below time_limit ({hard}s); lower it",
                 "soft-limit",
             )
 
 
 def visibility_timeout(t: Topology, doc: Document) -> Iterator[Problem]:
-    """On Redis, anything that waits or runs longer than the visibility timeout runs twice."""
+    """On Redis, anything that waits or runs longer than the visibility timeout runs twice (said once, at its cause)."""
     if not t.broker.is_redis:
         return
     vt = t.broker.visibility_timeout
     fix = f"raise broker.visibility_timeout above it (now {vt}s) or shorten it"
+    default_wait = longest_wait(merge_retry(t.defaults.retry, None))
     layers = [(("defaults",), t.defaults.retry)] + [(("routes", key), route.retry) for key, route in t.routes.items()]
     for path, layer in layers:
         if layer is None:
             continue
         wait = longest_wait(merge_retry(t.defaults.retry, layer))
-        if wait > vt:
+        covered = path != ("defaults",) and t.defaults.retry is not None and vt < default_wait >= wait
+        if wait > vt and not covered:  # a route no worse than the defaults' own problem: said once, there
             yield doc.problem(
                 (*path, "retry"),
                 f"a retry waits up to {wait}s, longer than the Redis visibility timeout: the task would run twice; {fix}",
                 "visibility-timeout",
             )
-    for place, _soft, hard in _time_limit_places(t):
-        if hard is not None and hard > vt:
+    for place, _soft, hard, written in _time_limit_places(t):
+        if hard is not None and hard > vt and "time_limit" in written:
             yield doc.problem(
                 (*place, "time_limit"),
                 f"time_limit {hard}s is longer than the Redis visibility timeout: a long task would run twice; {fix}",
