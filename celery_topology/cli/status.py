@@ -18,7 +18,7 @@ def status_text(report: dict[str, Any]) -> str:
     """The report as tables for people."""
     verdict = "HEALTHY" if report["healthy"] else "UNHEALTHY"
     pools = [
-        [name, "complete" if p["complete"] else "INCOMPLETE", ", ".join(p["online"]) or "-", ", ".join(p["queues"])]
+        [name, p["state"], ", ".join(p["served_by"]) or "-", ", ".join(p["queues"])]
         for name, p in report["pools"].items()
     ]
     workers = [
@@ -31,7 +31,7 @@ def status_text(report: dict[str, Any]) -> str:
     ]
     sections = [f"{verdict}  broker {report['broker']}"]
     if pools:
-        sections.append(table(["pool", "state", "online", "queues"], pools))
+        sections.append(table(["pool", "state", "served by", "queues"], pools))
     if workers:
         sections.append(table(["worker", "pool", "consumes", "active", "reserved", "scheduled"], workers))
     if queues:

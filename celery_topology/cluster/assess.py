@@ -4,7 +4,10 @@ A worker belongs to the pool whose hostname template (`agent-worker@%h`, default
 `<pool>@%h`) matches its node name, expanded the way Celery expands `-n`. The cluster
 is healthy when every pool has a worker online on each of its declared hosts, each such
 worker consumes exactly its pool's queues, no worker consumes an undeclared queue, and
-no queue holds messages with nobody consuming it.
+no queue holds messages with nobody consuming it. A worker of no pool that consumes every
+declared queue is the development worker (`make run-worker`): it serves every pool, which is
+then reported as `development` rather than down. Workers report the checksum of the topology
+they loaded (runtime/probe.py); one that differs from the file's is named, to be restarted.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..topology.errors import Problem, finding
+from ..topology.fingerprint import fingerprint
 from ..topology.model import Topology
 from .beatlock import lock_findings
 
@@ -30,6 +34,7 @@ class WorkerView:
     reserved: int = 0
     scheduled: int = 0  # retries waiting out their delay, ETA/countdown tasks
     stats: dict[str, Any] = field(default_factory=dict)
+    topology: str | None = None  # checksum of the topology it loaded (None: not configured by configure())
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,19 @@ def pool_of(topology: Topology, worker: str) -> str | None:
     return None
 
 
-def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[str, Any], list[Problem]]:
+def development_workers(topology: Topology, obs: Observation) -> list[str]:
+    """Workers of no pool that consume every declared queue: the development worker (`make run-worker`)."""
+    every = set(topology.queues)
+    return sorted(w for w, view in obs.workers.items() if pool_of(topology, w) is None and every <= set(view.queues))
+
+
+def _pool_report(
+    topology: Topology, name: str, obs: Observation, dev: list[str]
+) -> tuple[dict[str, Any], list[Problem]]:
     pool, template = topology.pools[name], topology.pool_hostname(name)
     online = sorted(w for w in obs.workers if pool_of(topology, w) == name)
     findings = []
-    if not online:
+    if not online and not dev:
         findings.append(finding("error", "pool-down", f"pool {name!r}: no worker online (expected {template})"))
     for host in pool.hosts or []:
         if online and not any(node_pattern(template, host).fullmatch(w) for w in online):
@@ -89,8 +102,11 @@ def _pool_report(topology: Topology, name: str, obs: Observation) -> tuple[dict[
                 f"pool {name!r}: worker {worker} also consumes {', '.join(extra)}, which the file gives to other pools"
             )
             findings.append(finding("error", "queue-extra", text))
+    # One word for the pool's state, printed as is in text and JSON alike.
+    state = "development" if not online and dev else "down" if not online else "incomplete" if findings else "complete"
     report = {"hostname": template, "hosts": list(pool.hosts or []), "queues": list(pool.queues), "online": online}
-    return {**report, "complete": not findings}, findings
+    served_by = online or dev
+    return {**report, "complete": state == "complete", "state": state, "served_by": served_by}, findings
 
 
 def _queue_report(
@@ -110,19 +126,26 @@ def _queue_report(
     return queues, findings
 
 
-def _workers_report(topology: Topology, obs: Observation) -> tuple[dict[str, Any], list[Problem]]:
+def _workers_report(topology: Topology, obs: Observation, dev: list[str]) -> tuple[dict[str, Any], list[Problem]]:
     workers: dict[str, Any] = {}
     findings = []
+    on_disk = fingerprint(topology)
     for name, view in sorted(obs.workers.items()):
         pool = pool_of(topology, name)
         workers[name] = {"pool": pool, "queues": list(view.queues), "active": view.active}
-        workers[name].update(reserved=view.reserved, scheduled=view.scheduled)
+        workers[name].update(reserved=view.reserved, scheduled=view.scheduled, topology=view.topology)
         undeclared = sorted(set(view.queues) - set(topology.queues))
         if undeclared:
             text = f"worker {name} consumes undeclared queue(s) {', '.join(undeclared)}"
             findings.append(finding("error", "undeclared-queue", text))
-        if pool is None:
+        if name in dev:
+            text = f"worker {name} consumes every queue: the development worker (make run-worker); pools not checked"
+            findings.append(finding("warning", "development-worker", text))
+        elif pool is None:
             findings.append(finding("warning", "unknown-worker", f"worker {name} matches no pool's hostname"))
+        if view.topology is not None and view.topology != on_disk:
+            text = f"worker {name} runs an older topology ({view.topology}, the file is {on_disk}): restart it"
+            findings.append(finding("warning", "topology-changed", text))
     return workers, findings
 
 
@@ -134,10 +157,11 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
         return {"healthy": False, "broker": obs.broker, **empty, "findings": [down.as_finding()]}
     findings: list[Problem] = []
     pools: dict[str, Any] = {}
+    dev = development_workers(topology, obs)
     for name in topology.pools:
-        pools[name], found = _pool_report(topology, name, obs)
+        pools[name], found = _pool_report(topology, name, obs, dev)
         findings += found
-    workers, found = _workers_report(topology, obs)
+    workers, found = _workers_report(topology, obs, dev)
     findings += found
     queues, found = _queue_report(topology, obs, previous)
     findings += found

@@ -111,6 +111,7 @@ def workers(app: Celery, timeout: float) -> dict[str, WorkerView]:
             reserved=_count(reserved, name),
             scheduled=_count(scheduled, name),
             stats=picked,
+            topology=(raw.get("topology") or {}).get("checksum"),  # runtime/probe.py's bootstep
         )
     return found
 

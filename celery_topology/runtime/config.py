@@ -39,7 +39,7 @@ from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.model import Topology
 from ..topology.routing import Router
 from ..topology.validate import load, topology_path
-from . import beat, retries
+from . import beat, probe, retries
 from .beat import beat_settings
 
 PRIORITY_LEVELS = 10  # 0..9 in the file
@@ -194,4 +194,5 @@ def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] |
     app.conf.update({**unset, **celery_settings(topology, router)})
     retries.install(app, router)
     beat.install(app, topology)
+    probe.install(app, topology)
     return topology
