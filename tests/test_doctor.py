@@ -27,7 +27,8 @@ def topology(tmp_path: Path, broker: str, backend: str, **extra: Any) -> tuple[P
     }
     path = tmp_path / "topology.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
-    return path, worker_env(broker, path, CELERY_RESULT_BACKEND=backend)
+    (tmp_path / "probe_app.py").write_text("from celery import Celery\n\napp = Celery('probe')\n")
+    return path, worker_env(broker, path, CELERY_RESULT_BACKEND=backend, PYTHONPATH=str(tmp_path))
 
 
 def doctor(path: Path, env: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -125,3 +126,20 @@ def test_unreachable_brokers_are_errors(tmp_path: Path) -> None:
         code, report = doctor(path, env)
         assert (code, codes(report)) == (1, ["broker-unreachable"]), report
         assert "guest:guest" not in json.dumps(report)
+
+
+def test_an_app_path_that_does_not_import_is_an_error_with_the_fix(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path, persistence=True)
+    try:
+        path, env = topology(tmp_path, server.url, server.url)
+        assert doctor(path, env)[0] == 0  # probe_app imports: no finding
+        path.write_text(path.read_text().replace("app: probe_app", "app: probe_ap.workers"))
+        code, report = doctor(path, env)
+    finally:
+        server.stop()
+    assert (code, codes(report)) == (1, ["app-import"])
+    assert report["findings"][0]["message"] == (
+        "app 'probe_ap.workers' cannot be loaded as `celery -A probe_ap.workers` would:"
+        " ModuleNotFoundError: No module named 'probe_ap'; fix `app:` in the file,"
+        " or run from the directory (PYTHONPATH) the workers run in"
+    )

@@ -14,10 +14,10 @@ from .common import FORMAT, emit, exits, topology_or_exit
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the broker.")
 @click.pass_context
 def doctor(ctx: click.Context, fmt: str, timeout: float) -> None:
-    """Check the broker: Redis eviction policy and persistence, RabbitMQ connection; each finding says what to change."""
+    """Check the app imports and the broker: Redis eviction policy and persistence, RabbitMQ connection; each finding says what to change."""
     from ..cluster.doctor import diagnose
 
-    report = diagnose(topology_or_exit(ctx), timeout)
+    report = diagnose(topology_or_exit(ctx), timeout, ctx.obj)
 
     def text() -> str:
         lines = [f"{f['level']}: {f['message']} [{f['code']}]" for f in report["findings"]]

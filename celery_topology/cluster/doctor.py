@@ -1,5 +1,7 @@
 """Broker checks: settings of the live broker that lose tasks, each reported with what to change.
 
+First the app named by `app:` is imported as `celery -A` would (`app_check.py`): a wrong path is an error.
+
 Redis: a `maxmemory-policy` other than `noeviction` evicts queued tasks under memory pressure;
 persistence off (no RDB `save` rule and `appendonly no`) loses every queued task on a restart;
 dead letters waiting are pointed out. RabbitMQ: the connection only. The visibility timeout
@@ -16,6 +18,7 @@ from ..topology.errors import Problem, finding
 from ..topology.explain import mask_url
 from ..topology.grammar import url_scheme
 from ..topology.model import Topology
+from .app_check import app_findings
 from .beatlock import doctor_findings
 from .deadletters import entries
 
@@ -72,8 +75,11 @@ def amqp_findings(topology: Topology, timeout: float) -> list[Problem]:
     return []
 
 
-def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
-    """The doctor's report: `ok` when no finding is an error; an unreachable broker is one, password masked."""
+def diagnose(topology: Topology, timeout: float = 5.0, source: str | None = None) -> dict[str, Any]:
+    """The doctor's report: `ok` when no finding is an error; an unreachable broker is one, password masked.
+
+    With `source` (the topology file), the app named by `app:` is imported too, as `celery -A` would.
+    """
     import redis
     from kombu.exceptions import KombuError
 
@@ -81,7 +87,7 @@ def diagnose(topology: Topology, timeout: float = 5.0) -> dict[str, Any]:
 
     url = topology.broker.url
     dead_url = store_url(topology)
-    found: list[Problem] = []
+    found: list[Problem] = [] if source is None else app_findings(topology.app, source, url)
     if dead_url is None:
         text = "failed tasks cannot be dead-lettered: give a Redis result_backend to keep them"
         found.append(finding("warning", "no-dead-letter-store", text))

@@ -250,6 +250,19 @@ def overridden_pool_time_limits(t: Topology, doc: Document) -> Iterator[Problem]
             )
 
 
+def dead_letters_kept_nowhere(t: Topology, doc: Document) -> Iterator[Problem]:
+    """Dead letters are asked for (the default) but neither broker nor result backend is a Redis to keep them."""
+    asked = t.defaults.dead_letter != "off" or any(r.dead_letter not in (None, "off") for r in t.routes.values())
+    if asked and t.redis_url is None:
+        yield doc.problem(
+            ("broker", "result_backend") if t.broker.result_backend is not None else ("broker",),
+            "dead letters need a Redis to be kept in, and neither the broker nor result_backend is one:"
+            " a task that fails for good is dropped; give a Redis result_backend, or set defaults.dead_letter: off",
+            "dead-letter-nowhere",
+            severity="warning",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     undeclared_queues,
     unconsumed_queues,
@@ -264,6 +277,7 @@ RULES: tuple[Rule, ...] = (
     deploy_paths,
     unenforced_time_limits,
     overridden_pool_time_limits,
+    dead_letters_kept_nowhere,
 )
 
 
