@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import re
+import runpy
 from pathlib import Path
 
 from celery import Celery
 
 from celery_topology import configure, load
 
-from support import ROOT, Process, RedisServer, start_worker, worker_env
+from support import EXAMPLES, ROOT, Process, RedisServer, start_worker, worker_env
 
 APP = "agentic_clinical_assistant.workers.celery_app"
 TASKS = "agentic_clinical_assistant.workers.tasks"
-NOTE = "58 year old, chest pain and sweating, BP 150/90, HR 104, on aspirin"
-PASSAGES = [{"id": "chest-pain", "text": "Chest pain: obtain an ECG within 10 minutes and troponin"}]
-SUMMARY = {"text": "Patient.\nobtain an ECG within 10 minutes [chest-pain]", "citations": ["chest-pain"]}
-DOCS = [{"id": "memo", "text": "Sepsis bundle: blood cultures and antibiotics within one hour. " * 12}]
-SEED = {  # task: (args, pool expected to run it)
-    f"{TASKS}.agent.run_agent_workflow": ((NOTE,), "agent"),
-    f"{TASKS}.agent.run_intake_agent": ((NOTE,), "agent"),
-    f"{TASKS}.agent.run_retrieval_agent": (("chest pain sweating",), "agent"),
-    f"{TASKS}.agent.run_synthesis_agent": (({"age": 58, "symptoms": ["chest pain"]}, PASSAGES), "agent"),
-    f"{TASKS}.agent.run_verifier_agent": ((SUMMARY, PASSAGES), "agent"),
-    f"{TASKS}.ingestion.ingest_documents": ((DOCS,), "ingestion"),
-    f"{TASKS}.ingestion.reindex_documents": ((DOCS,), "ingestion"),
-    f"{TASKS}.evaluation.run_evaluation": ((), "evaluation"),
-    f"{TASKS}.evaluation.run_nightly_evaluation": ((), "evaluation"),
-}
+POOLS = {"agent": "agent", "ingestion": "ingestion", "evaluation": "evaluation"}  # task module: pool expected to run it
+SEEDED = runpy.run_path(str(EXAMPLES / "agentic_clinical_assistant" / "seed.py"))["SEED"]  # what `make demo` sends
+SEED = {task: (args, POOLS[task.split(".")[-2]]) for task, args in SEEDED.items()}  # task: (args, pool)
 
 
 def test_every_seed_task_runs_on_its_pool_only(redis_server: RedisServer, tmp_path: Path) -> None:
