@@ -15,7 +15,7 @@ import click
 
 from ..topology.loader import TOPOLOGY_ENV
 from ..topology.validate import topology_path
-from .common import ENV, with_env_option
+from .common import ENV, everywhere, with_env_option
 
 # command -> the module under cli/ that defines it (same name as the function). Imported only when
 # run, so `validate` does not pay for Jinja (render) or Starlette (serve).
@@ -42,20 +42,14 @@ def _use_file(ctx: click.Context, _: click.Parameter, value: str | None) -> None
         ctx.obj = str(topology_path(value))
 
 
-def _accept_file(command: click.Command) -> None:
-    """Give `command` (and, for a group, each subcommand) its own `--file/-f`."""
-    if not any(param.name == "file" for param in command.params):
-        command.params.append(
-            click.Option(
-                ["--file", "-f", "file"],
-                type=click.Path(dir_okay=False),
-                expose_value=False,
-                callback=_use_file,
-                help=FILE_HELP,
-            )
-        )
-    for sub in getattr(command, "commands", {}).values():
-        _accept_file(sub)
+def _file_option() -> click.Option:
+    return click.Option(
+        ["--file", "-f", "file"],
+        type=click.Path(dir_okay=False),
+        expose_value=False,
+        callback=_use_file,
+        help=FILE_HELP,
+    )
 
 
 class _LazyGroup(click.Group):
@@ -66,8 +60,7 @@ class _LazyGroup(click.Group):
         if cmd_name in COMMANDS and cmd_name not in self.commands:
             module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
             command = getattr(module, f"{cmd_name}_" if keyword.iskeyword(cmd_name) else cmd_name)
-            _accept_file(command)
-            self.add_command(with_env_option(command))
+            self.add_command(with_env_option(everywhere(command, _file_option)))
         return super().get_command(ctx, cmd_name)
 
     def resolve_command(

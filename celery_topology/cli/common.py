@@ -27,12 +27,19 @@ _ENV_HELP = "The environment of the file to merge over it  [default: $CELERY_TOP
 ENV = click.option("--env", envvar=VARIABLE, expose_value=False, is_eager=True, callback=_remember_env, help=_ENV_HELP)
 
 
-def with_env_option(command: click.Command) -> click.Command:
-    """`command` (and each subcommand of a group) taking `--env NAME` too, so it goes where users put it."""
-    command.params.append(click.Option(["--env"], expose_value=False, callback=_remember_env, help=_ENV_HELP))
+def everywhere(command: click.Command, option: Callable[[], click.Option]) -> click.Command:
+    """`command` (and each subcommand of a group) taking `option()` too, so it goes where users put it."""
+    command.params.append(option())
     for sub in getattr(command, "commands", {}).values():
-        with_env_option(sub)
+        everywhere(sub, option)
     return command
+
+
+def with_env_option(command: click.Command) -> click.Command:
+    """`command` (and each subcommand of a group) taking `--env NAME` too."""
+    return everywhere(
+        command, lambda: click.Option(["--env"], expose_value=False, callback=_remember_env, help=_ENV_HELP)
+    )
 
 
 def env_name(ctx: click.Context) -> str | None:

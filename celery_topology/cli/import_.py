@@ -11,13 +11,15 @@ import click
 from ..topology.errors import TopologyError
 from ..topology.model import Topology
 from ..topology.validate import load
-from .common import fail
+from .common import exits, fail
 
 if TYPE_CHECKING:
     from celery import Celery
 
 
-@click.command("import")
+@click.command(
+    "import", epilog=exits("the app cannot be read, the output would be overwritten, or --verify found a difference")
+)
 @click.argument("app")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="topology.yaml", show_default=True)
 @click.option(
