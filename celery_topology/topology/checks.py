@@ -252,7 +252,9 @@ def overridden_pool_time_limits(t: Topology, doc: Document) -> Iterator[Problem]
 
 def dead_letters_kept_nowhere(t: Topology, doc: Document) -> Iterator[Problem]:
     """Dead letters are asked for (the default) but neither broker nor result backend is a Redis to keep them."""
-    asked = t.defaults.dead_letter != "off" or any(r.dead_letter not in (None, "off") for r in t.routes.values())
+    default = t.defaults.dead_letter.when or "exhausted"
+    routes = [r.dead_letter.when for r in t.routes.values() if r.dead_letter is not None]
+    asked = any((when or default) != "off" for when in [default, *routes])  # a route's None: the defaults' when
     if asked and t.redis_url is None:
         yield doc.problem(
             ("broker", "result_backend") if t.broker.result_backend is not None else ("broker",),
