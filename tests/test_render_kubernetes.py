@@ -181,7 +181,9 @@ def test_beat_is_one_replica_recreated() -> None:
     beat = documents("k8s-redis")["shop-beat.yaml"][0]
     assert (beat["spec"]["replicas"], beat["spec"]["strategy"]) == (1, {"type": "Recreate"})
     assert beat["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30
-    assert "--schedule=/tmp/celerybeat-schedule" in beat["spec"]["template"]["spec"]["containers"][0]["command"]
+    (container,) = beat["spec"]["template"]["spec"]["containers"]
+    assert "--schedule=/var/lib/shop/celerybeat-schedule" in container["command"]
+    assert {"name": "state", "mountPath": "/var/lib/shop"} in container["volumeMounts"]  # writable, the root is not
 
 
 def test_refusals(tmp_path: Path) -> None:

@@ -29,9 +29,8 @@ from ..topology.model import Topology
 from . import jinja
 from .plan import Plan, Program, RenderedFile, RenderError, build, stop_timeout
 
-SCRATCH = "/tmp"  # the one writable directory (an emptyDir): heartbeats, beat's schedule
+SCRATCH = "/tmp"  # a writable directory (an emptyDir) in every pod: heartbeats, temporary files
 PROBE_DIR = f"{SCRATCH}/celery-topology"
-BEAT_SCHEDULE = f"{SCRATCH}/celerybeat-schedule"
 SECRET_KEYS = {  # what KEDA reads from the Secret, per broker
     "redis": {"address": "KEDA_REDIS_ADDRESS", "password": "KEDA_REDIS_PASSWORD"},
     "amqp": {"host": "KEDA_RABBITMQ_HOST"},
@@ -102,7 +101,7 @@ def render(
         raise RenderError("the topology has no deploy.kubernetes section: add deploy.kubernetes.image (see the README)")
     if namespace is not None and not _DNS_LABEL.fullmatch(namespace):
         raise RenderError(f"--namespace {namespace!r}: a namespace is at most 63 of a-z, 0-9 and '-'")
-    plan = build(topology, beat_schedule=BEAT_SCHEDULE)
+    plan = build(topology)
     prefix = object_name(plan.prefix)
     workloads = [_workload(topology, kube, plan, program) for program in plan.programs if program.kind != "flower"]
     env = jinja.environment("kubernetes", template_dirs)
