@@ -80,13 +80,14 @@ def test_the_seeds_change_hash_order() -> None:
 def test_rendering_is_deterministic_across_processes(target: str) -> None:
     """Two processes with different hash seeds render the same bytes (one process would hide set order)."""
     cli = str(BIN / "celery-topology")
-    outputs = {
-        in_process(seed, cli, "-f", "tests/data/large.yaml", "render", target, "--format", "json") for seed in SEEDS
-    }
+    source = "tests/data/k8s-redis.yaml" if target == "kubernetes" else "tests/data/large.yaml"
+    outputs = {in_process(seed, cli, "-f", source, "render", target, "--format", "json") for seed in SEEDS}
     assert len(outputs) == 1
     files = json.loads(outputs.pop())
     assert files and all(
-        "[program:" in f["text"] or "ExecStart=" in f["text"] for f in files if f["path"] != "shop.target"
+        "[program:" in f["text"] or "ExecStart=" in f["text"] or "\nkind: " in f["text"]
+        for f in files
+        if f["path"] != "shop.target"
     )
 
 

@@ -94,6 +94,7 @@ def test_no_command_prints_the_password(setup: Setup, broker: str) -> None:
     # Each command did its work (a command that stopped at a usage error would print nothing to leak).
     reached = broker == "right password"
     expected = {**dict.fromkeys(OFFLINE, 0), "status": 1, "doctor": 1, "dead": 0 if reached else 1}
+    expected["probe"] = 1  # no worker runs here, so no heartbeat: not live, not ready
     codes = {command: result.returncode for command, result in done.items()}
     assert codes == {command: expected[command.split()[0]] for command in done}, setup.outputs
     for command, result in done.items():
