@@ -19,5 +19,5 @@ test:
 lint:
 	$(PYTHON) -m ruff check . && $(PYTHON) -m ruff format --check . && $(PYTHON) -m mypy
 
-bench:  ## routing and throughput against plain Celery, printed as ratios
-	$(PYTHON) benchmarks/routing.py && $(PYTHON) benchmarks/throughput.py
+bench:  ## routing, throughput and one probe call against plain Celery, printed as ratios
+	$(PYTHON) benchmarks/routing.py && $(PYTHON) benchmarks/throughput.py && $(PYTHON) benchmarks/probe.py

@@ -13,8 +13,9 @@ The data flows one way, and the packages say which stage each module belongs to:
 - `cli/`: one module per command.
 
 `load` and `TopologyError` never import Celery; `configure`, `celery_settings`, `priority` and
-`workers_app` import what they need on first use (`celery_config` is the deprecated name of
-`celery_settings` plus the safe defaults).
+`workers_app` import what they need on first use, like every name here (`celery-topology probe`
+must not pay for pydantic). `celery_config` is the deprecated name of `celery_settings` plus the
+safe defaults.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .topology.errors import Problem, TopologyError
-from .topology.model import Topology
-from .topology.validate import load
-
 if TYPE_CHECKING:
     from .cluster.health import workers_app
     from .runtime.config import celery_config, celery_settings, configure, priority
+    from .topology.errors import Problem, TopologyError
+    from .topology.model import Topology
+    from .topology.validate import load
 
 __all__ = [
     "Problem",
@@ -43,7 +43,15 @@ __all__ = [
 ]
 
 _RUNTIME = ("celery_config", "celery_settings", "configure", "priority")
-_LAZY = {**dict.fromkeys(_RUNTIME, "runtime.config"), "workers_app": "cluster.health"}
+# Everything is imported on first use: `celery-topology probe` (a liveness probe) imports the package
+# and must not pay for pydantic.
+_TOPOLOGY = {"Problem": "topology.errors", "TopologyError": "topology.errors", "Topology": "topology.model"}
+_LAZY = {
+    **_TOPOLOGY,
+    "load": "topology.validate",
+    **dict.fromkeys(_RUNTIME, "runtime.config"),
+    "workers_app": "cluster.health",
+}
 
 
 def __getattr__(name: str) -> Any:

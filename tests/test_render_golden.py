@@ -31,7 +31,12 @@ CASES: dict[
     "large": ("tests/data/large.yaml", None),
     "large-app-1": ("tests/data/large.yaml", "app-1"),
     "large-batch-1": ("tests/data/large.yaml", "batch-1"),
+    "k8s-redis": ("tests/data/k8s-redis.yaml", None),
+    "k8s-rabbitmq": ("tests/data/k8s-rabbitmq.yaml", None),
 }
+# kubernetes: not large.yaml (no deploy.kubernetes), nor a --host case (not its option)
+NO_KUBERNETES = {c for c, (source, host, *_) in CASES.items() if host is not None or source.endswith("large.yaml")}
+PAIRS = [(c, t) for c in sorted(CASES) for t in sorted(TARGETS) if not (t == "kubernetes" and c in NO_KUBERNETES)]
 
 
 def rendered(case: str, target: str) -> dict[str, str]:
@@ -40,8 +45,7 @@ def rendered(case: str, target: str) -> dict[str, str]:
     return {f.path: f.text for f in render(topology, target, source, host)}
 
 
-@pytest.mark.parametrize("target", sorted(TARGETS))
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(("case", "target"), PAIRS)
 def test_golden(case: str, target: str) -> None:
     files = rendered(case, target)
     directory = GOLDEN / case / target
@@ -76,13 +80,14 @@ def test_the_seeds_change_hash_order() -> None:
 def test_rendering_is_deterministic_across_processes(target: str) -> None:
     """Two processes with different hash seeds render the same bytes (one process would hide set order)."""
     cli = str(BIN / "celery-topology")
-    outputs = {
-        in_process(seed, cli, "-f", "tests/data/large.yaml", "render", target, "--format", "json") for seed in SEEDS
-    }
+    source = "tests/data/k8s-redis.yaml" if target == "kubernetes" else "tests/data/large.yaml"
+    outputs = {in_process(seed, cli, "-f", source, "render", target, "--format", "json") for seed in SEEDS}
     assert len(outputs) == 1
     files = json.loads(outputs.pop())
     assert files and all(
-        "[program:" in f["text"] or "ExecStart=" in f["text"] for f in files if f["path"] != "shop.target"
+        "[program:" in f["text"] or "ExecStart=" in f["text"] or "\nkind: " in f["text"]
+        for f in files
+        if f["path"] != "shop.target"
     )
 
 

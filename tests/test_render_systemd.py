@@ -15,7 +15,11 @@ from celery_topology.render import RenderedFile, render
 from support import ROOT
 
 SYSTEM_UNITS = Path("/usr/lib/systemd/system")
-TOPOLOGIES = {"shipped": ROOT / "topology.yaml", "large": ROOT / "tests/data/large.yaml"}
+TOPOLOGIES = {
+    "shipped": ROOT / "topology.yaml",
+    "large": ROOT / "tests/data/large.yaml",
+    "k8s-redis": ROOT / "tests/data/k8s-redis.yaml",  # a pool with watchdog: Type=notify
+}
 MAX_EXPOSURE = 1.5
 
 

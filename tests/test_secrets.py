@@ -29,7 +29,7 @@ COMMANDS: dict[str, list[list[str]]] = {
     "render": [
         [verb, target, *fmt]
         for verb in ("render",)
-        for target in ("systemd", "supervisor")
+        for target in ("systemd", "supervisor", "kubernetes")
         for fmt in ([], ["--format", "json"])
     ],
     "route": [["route", TASK], ["route", TASK, "--format", "json"]],
@@ -39,6 +39,7 @@ COMMANDS: dict[str, list[list[str]]] = {
     "doctor": [["doctor"], ["doctor", "--format", "json"]],
     "dead": [["dead", "list"], ["dead", "list", "--format", "json"]],
     "import": [["import", "agentic_clinical_assistant.workers.celery_app", "-o", "imported.yaml"]],
+    "probe": [["probe", "live"], ["probe", "ready"]],
 }
 OFFLINE = {"validate", "render", "route", "show", "graph", "import"}  # exit 0 whatever the broker does
 NO_BROKER_OR_LONG_RUNNING = {"schema", "serve"}  # serve's output is checked by tests/test_live.py
@@ -93,6 +94,7 @@ def test_no_command_prints_the_password(setup: Setup, broker: str) -> None:
     # Each command did its work (a command that stopped at a usage error would print nothing to leak).
     reached = broker == "right password"
     expected = {**dict.fromkeys(OFFLINE, 0), "status": 1, "doctor": 1, "dead": 0 if reached else 1}
+    expected["probe"] = 1  # no worker runs here, so no heartbeat: not live, not ready
     codes = {command: result.returncode for command, result in done.items()}
     assert codes == {command: expected[command.split()[0]] for command in done}, setup.outputs
     for command, result in done.items():
@@ -104,7 +106,7 @@ def test_no_command_prints_the_password(setup: Setup, broker: str) -> None:
 
 
 def test_rendered_files_hold_no_password(setup: Setup) -> None:
-    for target in ("systemd", "supervisor"):
+    for target in ("systemd", "supervisor", "kubernetes"):
         assert setup.cli("render", target, "-o", setup.work / target).returncode == 0
     written = [p.read_text() for p in setup.work.glob("*/*")]
     assert len(written) > 5

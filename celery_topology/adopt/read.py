@@ -15,7 +15,8 @@ from celery import Celery
 from celery.app.utils import find_app
 from kombu.entity import Queue
 
-from ..runtime.config import PRIORITY_LEVELS, CeleryRouter
+from ..runtime.config import CeleryRouter
+from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.grammar import is_redis_url
 from ..topology.model import BROKER_SCHEMES

@@ -31,6 +31,7 @@ COMMANDS = {
     "dead": "dead",
     "doctor": "doctor",
     "import": "import_",
+    "probe": "probe",
 }
 FILE_HELP = f"The topology file  [default: ${TOPOLOGY_ENV}, else ./topology.yaml]"
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C

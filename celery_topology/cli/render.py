@@ -1,4 +1,4 @@
-"""`render systemd|supervisor`: the files an operator installs, written, checked or printed."""
+"""`render systemd|supervisor|kubernetes`: the files an operator installs, written, checked or printed."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from .common import FORMAT, exits, print_json, topology_or_exit
     help="A directory whose templates replace the shipped ones of the same name (repeatable).",
 )
 @click.option("--host", help="Render only what this machine runs (pools whose hosts name it; beat on one host).")
+@click.option("--namespace", help="kubernetes: the namespace of every object  [default: deploy.kubernetes.namespace]")
 @FORMAT
 @click.pass_context
 def render(
@@ -38,6 +39,7 @@ def render(
     prune: bool,
     template_dirs: tuple[Path, ...],
     host: str | None,
+    namespace: str | None,
     fmt: str,
 ) -> None:
     """Render TARGET's unit files; without -o, print them."""
@@ -45,7 +47,7 @@ def render(
         raise click.UsageError("--check, --force and --prune need -o DIR")
     topology = topology_or_exit(ctx)
     try:
-        rendered = render_files(topology, target, ctx.obj, host, template_dirs)
+        rendered = render_files(topology, target, ctx.obj, host, template_dirs, namespace)
     except HostError as exc:  # a machine the file does not name is a mistyped argument: usage error
         raise click.BadParameter(str(exc), param_hint="--host") from None
     except RenderError as exc:

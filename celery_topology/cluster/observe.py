@@ -6,8 +6,7 @@ module (the CLI does) stays fast. One look (`observe`) asks the broker:
 - then active_queues / active / reserved / scheduled / stats addressed to exactly those
   workers with `limit=len(workers)`, so each returns as soon as they all replied;
 - queue depth: on Redis the sum of LLEN over the queue's priority sub-queues, key names
-  computed the way kombu's redis transport does (`_q_for_pri`: `queue` for step 0, else
-  `queue + sep + step`, every key behind `global_keyprefix`); on RabbitMQ a passive
+  computed the way kombu's redis transport does (`topology/brokerkeys.py`); on RabbitMQ a passive
   `queue_declare`, whose message count is the depth (None when the queue does not exist).
 """
 
@@ -19,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import redis
 
 from ..runtime.store import client
+from ..topology.brokerkeys import redis_queue_keys
 from ..topology.explain import mask_url
 from ..topology.grammar import url_scheme
 from ..topology.model import Topology
@@ -28,8 +28,6 @@ from .beatlock import beat_status
 if TYPE_CHECKING:
     from celery import Celery
 
-KOMBU_PRIORITY_STEPS = [0, 3, 6, 9]  # kombu.transport.redis.PRIORITY_STEPS
-KOMBU_SEP = "\x06\x16"  # kombu.transport.redis.Channel.sep
 STATS_KEYS = ("pid", "uptime", "prefetch_count", "total")  # never the broker block: it describes the connection
 
 
@@ -42,14 +40,6 @@ def make_app(topology: Topology) -> Celery:
     app = Celery("celery-topology", set_as_current=False)
     app.conf.update(celery_settings(topology))
     return app
-
-
-def redis_queue_keys(queue: str, options: dict[str, Any]) -> list[str]:
-    """The Redis lists kombu keeps `queue` in, one per priority step."""
-    steps = sorted(set(options.get("priority_steps", KOMBU_PRIORITY_STEPS)))
-    sep = options.get("sep", KOMBU_SEP)
-    prefix = options.get("global_keyprefix", "")
-    return [prefix + (f"{queue}{sep}{step}" if step else queue) for step in steps]
 
 
 def redis_depths(url: str, queues: list[str], options: dict[str, Any]) -> dict[str, int | None]:

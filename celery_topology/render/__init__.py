@@ -11,13 +11,14 @@ from pathlib import Path
 import jinja2
 
 from ..topology.model import Topology
-from . import supervisor, systemd
+from . import kubernetes, supervisor, systemd
 from .plan import HostError, RenderedFile, RenderError
 
-Renderer = Callable[[Topology, str, "str | None", Sequence["str | Path"]], list[RenderedFile]]
+Renderer = Callable[..., list[RenderedFile]]  # (topology, source, host, template_dirs, **target options)
 TARGETS: dict[str, tuple[Renderer, Callable[[str], tuple[str, ...]]]] = {
     "systemd": (systemd.render, systemd.owned_patterns),
     "supervisor": (supervisor.render, supervisor.owned_patterns),
+    "kubernetes": (kubernetes.render, kubernetes.owned_patterns),
 }
 
 
@@ -27,11 +28,15 @@ def render(
     source: str,
     host: str | None = None,
     template_dirs: Sequence[str | Path] = (),
+    namespace: str | None = None,
 ) -> list[RenderedFile]:
     """The files of `target` for `host` (None: every pool, beat and Flower), sorted by path."""
     renderer, _ = TARGETS[target]
+    if namespace is not None and target != "kubernetes":
+        raise RenderError("--namespace is for the kubernetes target only")
+    options = {"namespace": namespace} if namespace is not None else {}
     try:
-        return renderer(topology, source, host, template_dirs)
+        return renderer(topology, source, host, template_dirs, **options)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from exc
     except jinja2.TemplateError as exc:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..topology.beatlock import beat_hosts, failover, is_locking, max_loop_interval, scheduler_path
+from ..topology.limits import longest_task, watchdog_seconds
 from ..topology.model import Deploy, Pool, Topology
-from ..topology.routing import task_time_limits
 
 STOP_MARGIN = 30  # seconds between a task's hard time limit and the init system's SIGKILL
-STOP_FALLBACK = 600  # stop timeout of a pool whose tasks have no time limit at all
 
 
 class RenderError(Exception):
@@ -40,6 +39,7 @@ class Program:
     description: str
     argv: tuple[str, ...]  # the command line exactly as the process must receive it
     stop_timeout: int  # seconds a warm shutdown may take before the init system kills
+    watchdog: int | None = None  # seconds without a heartbeat before the init system restarts it (opt-in)
 
 
 @dataclass(frozen=True)
@@ -106,22 +106,9 @@ def _check_host(topology: Topology, host: str | None) -> None:
         raise HostError(f"host {host!r} is not named by any pool's hosts; known hosts: {', '.join(named)}")
 
 
-def longest_time_limit(topology: Topology, pool: Pool) -> int | None:
-    """The longest hard time limit a task run by `pool` can have, in seconds; None if no task has one.
-
-    The pool's own limit, the defaults' (any task can be sent to any queue), and those of the tasks
-    routed to its queues (`router.task_time_limits`): Celery applies a task's own limit first.
-    """
-    limits = [pool.time_limit, topology.defaults.time_limit]
-    limits += [limit for limit, _ in task_time_limits(topology, pool.queues)]
-    known = [limit for limit in limits if limit is not None]
-    return max(known) if known else None
-
-
 def stop_timeout(topology: Topology, pool: Pool) -> int:
     """Above the longest hard time limit a task of this pool can have, so a warm shutdown is never cut short."""
-    longest = longest_time_limit(topology, pool)
-    return (STOP_FALLBACK if longest is None else longest) + STOP_MARGIN
+    return longest_task(topology, pool) + STOP_MARGIN
 
 
 def worker_argv(topology: Topology, deploy: Deploy, name: str) -> tuple[str, ...]:
@@ -150,6 +137,7 @@ def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Progra
         description=f"Celery worker pool {name} ({', '.join(pool.queues)})",
         argv=worker_argv(topology, deploy, name),
         stop_timeout=stop_timeout(topology, pool),
+        watchdog=watchdog_seconds(topology, pool),
     )
 
 

@@ -35,14 +35,13 @@ from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
 from ..topology import environments
+from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.model import Topology
 from ..topology.routing import Router
 from ..topology.validate import load, topology_path
-from . import beat, probe, retries
+from . import beat, liveness, probe, retries
 from .beat import beat_settings
-
-PRIORITY_LEVELS = 10  # 0..9 in the file
 
 
 def native_priority(topology: Topology, priority: int) -> int:
@@ -181,7 +180,8 @@ def set_by_app(app: Celery, key: str) -> bool:
 
 
 def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] | None = None) -> Topology:
-    """Apply the topology to `app`: settings, routes, beat, and worker-side retry policies. Returns the topology.
+    """Apply the topology to `app`: settings, routes, beat, worker-side retry policies and the heartbeat
+    that `celery-topology probe` reads. Returns the topology.
 
     The topology's settings win over the app's; the safe defaults fill only what the app has not set.
     A path (else $CELERY_TOPOLOGY_FILE, else ./topology.yaml) is read with $CELERY_TOPOLOGY_ENV's environment merged.
@@ -195,4 +195,5 @@ def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] |
     retries.install(app, router)
     beat.install(app, topology)
     probe.install(app, topology)
+    liveness.install(app, topology)
     return topology

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from .beatlock import beat_rules
 from .document import Document
 from .errors import Problem
+from .kubechecks import kubernetes_pools
 from .model import Topology
 from .routing import Router, longest_wait, merge_retry, route_limits, task_time_limits
 
@@ -280,6 +281,7 @@ RULES: tuple[Rule, ...] = (
     unenforced_time_limits,
     overridden_pool_time_limits,
     dead_letters_kept_nowhere,
+    kubernetes_pools,
 )
 
 

@@ -11,8 +11,9 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, field_validator, model_validator
 
+from .base import STRICT
 from .cron import check_cron
 from .failures import DeadLetterField, DeadLetterPolicy, LossCount
 from .grammar import (
@@ -32,6 +33,7 @@ from .grammar import (
     is_redis_url,
     url_scheme,
 )
+from .kube import Kubernetes, Scale
 
 SUPPORTED_VERSION = 1
 
@@ -39,7 +41,7 @@ BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "amqp", "amqps", "pyamqp", 
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = STRICT
 
 
 class RetryPolicy(Strict):
@@ -128,6 +130,8 @@ class Pool(Strict):
     soft_time_limit: TimeLimit | None = None
     loglevel: Literal["debug", "info", "warning", "error", "critical"] = "info"
     hosts: list[HostName] | None = None
+    scale: Scale | None = None  # pods of this pool, added and removed by KEDA (not Celery's autoscale)
+    watchdog: Duration | None = None  # opt-in: systemd Type=notify + WatchdogSec=, the probe's live window
 
     @model_validator(mode="after")
     def _one_size(self) -> Pool:
@@ -218,6 +222,7 @@ class Deploy(Strict):
     state_directory: AbsPath | None = None  # beat's schedule file lives here; default /var/lib/<name>
     flower: Flower = Flower()
     hardening: Hardening = Hardening()
+    kubernetes: Kubernetes | None = None
 
     @model_validator(mode="after")
     def _not_root(self) -> Deploy:
