@@ -34,7 +34,7 @@ def install(root: Path, files: list[RenderedFile]) -> list[Path]:
         (units / f.path).write_text(f.text)
         paths.append(units / f.path)
         for exe in re.findall(r"^ExecStart=(\S+)", f.text, re.M):
-            stub = root / exe.lstrip("/")
+            stub = root / (exe.lstrip("/") if exe.startswith("/") else f"usr/bin/{exe}")  # a command: found on PATH
             stub.parent.mkdir(parents=True, exist_ok=True)
             stub.write_text("#!/bin/sh\nexit 0\n")
             stub.chmod(0o755)

@@ -64,6 +64,7 @@ def test_corpus_covers_every_problem_code() -> None:
         (package / name).read_text()
         for name in (
             "checks.py",
+            "checks_real.py",
             "credentials.py",
             "loader.py",
             "env.py",

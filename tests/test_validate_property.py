@@ -20,10 +20,12 @@ CHARS = "aqz09_-.@%$;:'\"` /\\\n\t\r\x00\x1b*?[]!~#&|<>(){},=+é\u2028"
 HOSTILE = [*CHARS, "..", "${X}", "%h", "%p", "$("]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# The revised grammars: queue names as the brokers take them, pool names that stay safe for unit names.
+SAFE_QUEUE = re.compile(r"(?!amq\.)[!-+\--\[\]-~]{1,200}")
+SAFE_POOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 SAFE_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 SAFE_PATTERN = re.compile(r"[A-Za-z0-9_.*?!\[\]-]+")
-SAFE_HOSTNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(@([A-Za-z0-9_.-]|%[hndiI])+)?")
+SAFE_HOSTNAME = re.compile(r"(?![-.])([A-Za-z0-9_.-]|%[hndiI])+(@([A-Za-z0-9_.-]|%[hndiI])+)?")
 SAFE_PATH = re.compile(r"(/[A-Za-z0-9_.@+-]+)+")
 
 
@@ -90,7 +92,7 @@ def test_hostile_values_never_crash_nor_pass_unsafe(workdir: Path, data: st.Data
     event("accepted")
     assert accepted.deploy is not None
     (queue,), (pool,), (pattern,) = accepted.queues, accepted.pools, accepted.routes
-    assert SAFE_NAME.fullmatch(queue) and SAFE_NAME.fullmatch(pool)
+    assert SAFE_QUEUE.fullmatch(queue) and SAFE_POOL.fullmatch(pool)
     assert SAFE_PATTERN.fullmatch(pattern)
     assert SAFE_HOSTNAME.fullmatch(accepted.pool_hostname(pool))
     assert SAFE_USER.fullmatch(accepted.deploy.user)

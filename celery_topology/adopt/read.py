@@ -16,10 +16,10 @@ from celery.app.utils import find_app
 from kombu.entity import Queue
 
 from ..runtime.config import CeleryRouter
+from ..topology import brokers
 from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.grammar import is_redis_url
-from ..topology.model import BROKER_SCHEMES
 from .beat import beat_entry
 from .draft import Draft, without_password
 from .routes import read_routes
@@ -68,8 +68,8 @@ def read_broker(app: Celery, draft: Draft) -> dict[str, Any]:
     conf = app.conf
     broker: dict[str, Any] = {}
     url = conf.broker_url or "amqp://guest@localhost:5672//"
-    scheme = url.split("://", 1)[0] if isinstance(url, str) else ""
-    if scheme not in BROKER_SCHEMES:
+    scheme = brokers.scheme(url) if isinstance(url, str) else ""
+    if scheme not in brokers.TRANSPORTS:
         draft.note(("broker", "url"), f"transport {scheme!r}: check it is one the topology format supports")
     written = _url("broker_url", url, "CELERY_BROKER_URL", draft, ("broker", "url"))
     broker["url"] = written or "${CELERY_BROKER_URL}"

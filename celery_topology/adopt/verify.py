@@ -17,7 +17,8 @@ from celery.app.annotations import resolve_all
 from celery.schedules import crontab, schedule
 
 from ..runtime.config import configure
-from ..runtime.retries import _set_by_code, apply_policy
+from ..runtime.retries import apply_policy
+from ..runtime.taskoptions import set_by_code
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.model import Topology
 from ..topology.routing import Router
@@ -67,7 +68,7 @@ def _code_options(task: Task) -> dict[str, Any]:
     return {
         key: getattr(task, key)
         for key in keys
-        if _set_by_code(task, key) and not (key in annotated and annotated[key] == getattr(task, key))
+        if set_by_code(task, key) and not (key in annotated and annotated[key] == getattr(task, key))
     }
 
 

@@ -16,14 +16,17 @@ from .common import FORMAT, env_name, exits, print_json
 
 @click.command(epilog=exits("the file has errors"))
 @FORMAT
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.pass_context
-def validate(ctx: click.Context, fmt: str) -> None:
-    """Report every error and warning in the topology (the base and every environment, or --env's); exit 1 on any error."""
+def validate(ctx: click.Context, fmt: str, strict: bool) -> None:
+    """Report every error and warning in the topology (the base and every environment, or --env's); exit 1 on any
+    error (with --strict, on any warning too)."""
     file, env = ctx.obj, env_name(ctx)
     try:
         topology, problems = check(file, env=env) if env else check_every(file)
     except UnknownEnvironment as exc:
         raise click.UsageError(str(exc)) from None
+    failed = topology is None or (strict and bool(problems))
     if fmt == "json":
         print_json({"file": file, "valid": topology is not None, "problems": [p.as_dict() for p in problems]})
     else:
@@ -31,7 +34,7 @@ def validate(ctx: click.Context, fmt: str) -> None:
             click.echo(str(problem))
         if topology is not None:
             click.echo(f"{file}: valid: {_summary(topology, len(problems))}")
-    sys.exit(0 if topology is not None else 1)
+    sys.exit(1 if failed else 0)
 
 
 def _count(number: int, noun: str, plural: str = "") -> str:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..topology import brokers
 from ..topology.errors import Problem, finding
 from ..topology.fingerprint import fingerprint
 from ..topology.model import Topology
@@ -46,6 +47,7 @@ class Observation:
     depths: dict[str, int | None]  # None: the broker does not know the queue (RabbitMQ, never declared)
     error: str | None = None  # why the broker could not be asked ("broker unreachable: login refused; ...")
     beat: dict[str, Any] | None = None  # redbeat only: the lock and each entry's runs (`beatlock.beat_status`)
+    unsupported: tuple[str, ...] = ()  # what this broker cannot tell: "queue depth", "workers"
 
 
 def node_pattern(template: str, host: str | None = None) -> re.Pattern[str]:
@@ -155,11 +157,19 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
         down = finding("error", "broker-unreachable", obs.error)
         empty: dict[str, Any] = {"pools": {}, "workers": {}, "queues": {}}
         return {"healthy": False, "broker": obs.broker, **empty, "findings": [down.as_finding()]}
-    findings: list[Problem] = []
+    findings = [
+        finding(
+            "warning", "not-supported", f"{what}: not supported on this broker ({brokers.scheme(topology.broker.url)})"
+        )
+        for what in obs.unsupported
+    ]
     pools: dict[str, Any] = {}
     dev = development_workers(topology, obs)
     for name in topology.pools:
         pools[name], found = _pool_report(topology, name, obs, dev)
+        if "workers" in obs.unsupported:  # nobody could be asked: neither complete nor down
+            pools[name].update(complete=False, state="unknown")
+            found = []
         findings += found
     workers, found = _workers_report(topology, obs, dev)
     findings += found

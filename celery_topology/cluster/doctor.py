@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..runtime.store import client, store_url
+from ..topology import brokers
 from ..topology.errors import Problem, finding
 from ..topology.explain import mask_url
-from ..topology.grammar import url_scheme
 from ..topology.model import Topology
 from .app_check import app_findings
 from .beatlock import doctor_findings
@@ -92,12 +92,16 @@ def diagnose(topology: Topology, timeout: float = 5.0, source: str | None = None
         text = "failed tasks cannot be dead-lettered: give a Redis result_backend to keep them"
         found.append(finding("warning", "no-dead-letter-store", text))
     try:
+        scheme = brokers.scheme(url)
         if topology.broker.is_redis:
             found += redis_findings(url, dead_url)
-        elif url_scheme(url) != "memory":
+        elif scheme in brokers.AMQP_SCHEMES:
             found += amqp_findings(topology, timeout)
+        elif scheme != "memory":
+            text = f"broker checks: not supported on this broker ({scheme}); check its settings by hand"
+            found.append(finding("warning", "not-supported", text))
         found += doctor_findings(topology)
-    except (OSError, redis.exceptions.RedisError, KombuError) as exc:
+    except (OSError, ImportError, redis.exceptions.RedisError, KombuError) as exc:  # ImportError: a transport's client
         found.append(finding("error", "broker-unreachable", unreachable(exc, url)))
     ok = not any(f.is_error for f in found)
     return {"ok": ok, "broker": mask_url(url), "findings": [f.as_finding() for f in found]}

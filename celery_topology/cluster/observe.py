@@ -18,9 +18,9 @@ from urllib.parse import unquote, urlsplit
 import redis
 
 from ..runtime.store import client
+from ..topology import brokers
 from ..topology.brokerkeys import redis_queue_keys
 from ..topology.explain import mask_url
-from ..topology.grammar import url_scheme
 from ..topology.model import Topology
 from .assess import Observation, WorkerView
 from .beatlock import beat_status
@@ -71,9 +71,18 @@ def amqp_depths(app: Celery, queues: list[str]) -> dict[str, int | None]:
 def queue_depths(topology: Topology, app: Celery, queues: list[str]) -> dict[str, int | None]:
     if topology.broker.is_redis:
         return redis_depths(topology.broker.url, queues, dict(app.conf.broker_transport_options or {}))
-    if url_scheme(topology.broker.url) in ("amqp", "amqps", "pyamqp"):
+    found = brokers.transport(topology.broker.url)
+    if found is not None and found.depth:
         return amqp_depths(app, queues)
-    return dict.fromkeys(queues)  # memory://: no broker to ask
+    return dict.fromkeys(queues)  # a transport whose depth celery-topology cannot read (see `unsupported`)
+
+
+def unsupported(topology: Topology) -> tuple[str, ...]:
+    """What this broker's transport cannot tell (`queue depth`, `workers`): reported, never failed on."""
+    found = brokers.transport(topology.broker.url)
+    if found is None:  # broker.transport names a class of the app's own: nothing known about it
+        return ("queue depth", "workers")
+    return tuple(what for what, can in (("queue depth", found.depth), ("workers", found.inspect)) if not can)
 
 
 def _count(reply: dict[str, Any] | None, worker: str) -> int:
@@ -110,15 +119,16 @@ def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None)
     """One look at the cluster; a broker that cannot be reached is reported, not raised."""
     app = app or make_app(topology)
     broker = mask_url(topology.broker.url)
+    cannot = unsupported(topology)
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
-        online = workers(app, timeout)
+        online = {} if "workers" in cannot else workers(app, timeout)
         depths = queue_depths(topology, app, sorted(topology.queues))
         beat = beat_status(topology)
     except broker_errors(app) as exc:
         return Observation(broker=broker, workers={}, depths={}, error=unreachable(exc, topology.broker.url))
-    return Observation(broker=broker, workers=online, depths=depths, beat=beat)
+    return Observation(broker=broker, workers=online, depths=depths, beat=beat, unsupported=cannot)
 
 
 def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
@@ -126,8 +136,12 @@ def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
     transport's own connection and channel errors (py-amqp's AccessRefused, NotAllowed are not kombu's)."""
     from kombu.exceptions import KombuError
 
-    with app.connection_for_write() as conn:  # no network: the transport class names its errors
-        return (OSError, redis.exceptions.RedisError, KombuError, *conn.connection_errors, *conn.channel_errors)
+    known = (OSError, ImportError, redis.exceptions.RedisError, KombuError)  # ImportError: a transport's client library
+    try:
+        with app.connection_for_write() as conn:  # no network: the transport class names its errors
+            return (*known, *conn.connection_errors, *conn.channel_errors)
+    except ImportError:  # the transport itself cannot be loaded (sqs:// without boto3): the look reports it
+        return known
 
 
 def unreachable(exc: BaseException, url: str) -> str:

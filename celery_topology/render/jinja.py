@@ -2,8 +2,8 @@
 
 Values reach a file only through a target's filter: `systemd` (a directive value, or a list of words
 as an ExecStart command line) and `supervisor` (a value, or a list of words as a `command=` line).
-A value a filter cannot write safely (control characters, backslashes, supervisor comment
-characters) raises RenderError; validation refuses such values earlier, so this is the second fence.
+A value a filter cannot write safely (control characters, backslashes, `;` or `#` after a blank,
+which supervisor's configparser cuts as a comment) raises RenderError; validation refuses such values earlier, so this is the second fence.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _SHIPPED = (_PACKAGE / "templates", _PACKAGE.parent / "templates")  # wheel, then the source tree
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 _SYSTEMD_QUOTE = re.compile(r"[\s\"';]")
+_SUPERVISOR_COMMENT = re.compile(r"\s[;#]")  # configparser's inline comment: a prefix after whitespace
 
 
 def template_root() -> Path:
@@ -46,6 +47,7 @@ def environment(target: str, template_dirs: Sequence[str | Path] = ()) -> jinja2
     )
     env.filters["systemd"] = systemd
     env.filters["supervisor"] = supervisor
+    env.filters["systemd_assignment"] = systemd_assignment
     return env
 
 
@@ -71,6 +73,15 @@ def systemd(value: str | int | Sequence[str]) -> str:
     return " ".join(_systemd_word(word) for word in value)
 
 
+def systemd_assignment(pair: tuple[str, str]) -> str:
+    """One `Environment=` assignment, quoted: `%` doubled (specifiers); `$` stays (Environment= does not expand it)."""
+    name, value = pair
+    text = _plain(f"{name}={value}", "environment variable")
+    if '"' in text:
+        raise RenderError(f"environment variable {name} holds '\"', which cannot be written into a unit safely")
+    return '"' + text.replace("%", "%%") + '"'
+
+
 def _systemd_word(word: str) -> str:
     """One ExecStart word: `%` and `$` doubled (specifier and variable expansion), quoted when it has blanks."""
     escaped = _plain(word, "command word").replace("%", "%%").replace("$", "$$")
@@ -84,6 +95,6 @@ def supervisor(value: str | int | Sequence[str]) -> str:
     if isinstance(value, int):
         return str(value)
     text = _plain(value, "value") if isinstance(value, str) else shlex.join(_plain(w, "command word") for w in value)
-    if ";" in text or "#" in text:
-        raise RenderError(f"{text!r} holds ';' or '#', which supervisor's parser may cut as a comment")
+    if _SUPERVISOR_COMMENT.search(text):
+        raise RenderError(f"{text!r} holds ';' or '#' after a blank, which supervisor's parser cuts as a comment")
     return text.replace("%", "%%")

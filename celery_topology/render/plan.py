@@ -5,7 +5,8 @@ A target module (systemd, supervisor) turns a `Plan` into files; nothing here kn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import posixpath
+from dataclasses import dataclass, replace
 
 from ..topology.beatlock import beat_hosts, failover, is_locking, max_loop_interval, scheduler_path
 from ..topology.limits import longest_task, watchdog_seconds
@@ -40,6 +41,15 @@ class Program:
     argv: tuple[str, ...]  # the command line exactly as the process must receive it
     stop_timeout: int  # seconds a warm shutdown may take before the init system kills
     watchdog: int | None = None  # seconds without a heartbeat before the init system restarts it (opt-in)
+    environment: tuple[tuple[str, str], ...] = ()  # the pool's own (non-secret) variables
+    nice: int | None = None
+    writable: tuple[str, ...] = ()  # directories it writes besides beat's state (pidfile, logfile, statedb)
+    embeds_beat: bool = False  # a worker running beat too (-B): it keeps beat's schedule file
+
+    @property
+    def niced_argv(self) -> tuple[str, ...]:
+        """The command line under `nice -n N` where the init system cannot set niceness itself (supervisor)."""
+        return ("nice", "-n", str(self.nice), *self.argv) if self.nice else self.argv
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,14 @@ def build(topology: Topology, host: str | None = None) -> Plan:
         for name, pool in topology.pools.items()
         if host is None or not pool.hosts or host in pool.hosts
     ]
+    schedule = f"{state_directory(topology)}/celerybeat-schedule"
+    if topology.beat is None or topology.beat.scheduler == "celery":
+        # a worker that embeds beat keeps its schedule file where beat would
+        programs = [_with_schedule(p, schedule) if p.embeds_beat else p for p in programs]
+    embedded = any(pool.beat for pool in topology.pools.values())
     named_beats: list[str | None] = [*beat_hosts(topology)] or [singleton_host(topology)]
-    if topology.beat is not None and (host is None or host in named_beats):
-        programs.append(_beat(topology, deploy, f"{state_directory(topology)}/celerybeat-schedule"))
+    if topology.beat is not None and not embedded and (host is None or host in named_beats):
+        programs.append(_beat(topology, deploy, schedule))
     if deploy.flower.enabled and (host is None or host == singleton_host(topology)):
         programs.append(_flower(topology, deploy))
     topology_file = deploy.topology_file or f"{deploy.working_directory}/topology.yaml"
@@ -107,13 +122,21 @@ def _check_host(topology: Topology, host: str | None) -> None:
 
 
 def stop_timeout(topology: Topology, pool: Pool) -> int:
-    """Above the longest hard time limit a task of this pool can have, so a warm shutdown is never cut short."""
+    """Above the longest hard time limit a task of this pool can have, so a warm shutdown is never cut short;
+    the pool's own `stop_timeout` if it gives one."""
+    if pool.stop_timeout is not None:
+        return pool.stop_timeout
     return longest_task(topology, pool) + STOP_MARGIN
+
+
+def celery_command(deploy: Deploy) -> list[str]:
+    """deploy.celery as words: a path, or a command such as `uv run celery`."""
+    return deploy.celery.split(" ")
 
 
 def worker_argv(topology: Topology, deploy: Deploy, name: str) -> tuple[str, ...]:
     pool = topology.pools[name]
-    argv = [deploy.celery, "-A", topology.app, "worker", f"--loglevel={pool.loglevel.upper()}"]
+    argv = [*celery_command(deploy), "-A", pool.app or topology.app, "worker", f"--loglevel={pool.loglevel.upper()}"]
     argv += [f"--queues={','.join(pool.queues)}", f"--hostname={topology.pool_hostname(name)}", f"--pool={pool.pool}"]
     if pool.autoscale is not None:
         argv.append(f"--autoscale={pool.autoscale.max},{pool.autoscale.min}")
@@ -127,10 +150,38 @@ def worker_argv(topology: Topology, deploy: Deploy, name: str) -> tuple[str, ...
         ("soft-time-limit", pool.soft_time_limit),
     )
     argv += [f"--{option}={value}" for option, value in options if value is not None]
-    return tuple(argv)
+    flags = worker_flags(pool)
+    if pool.beat and topology.beat is not None and topology.beat.scheduler != "celery":
+        flags.insert(flags.index("--beat") + 1, f"--scheduler={scheduler_path(topology.beat)}")
+    return tuple(argv + flags)
+
+
+def worker_flags(pool: Pool) -> list[str]:
+    """The pool's worker flags beyond sizing and limits: optimization, events, gossip/mingle/heartbeat, files, beat."""
+    flags = [f"--optimization={pool.optimization}"] if pool.optimization else []
+    switches = (
+        ("--events", pool.events),
+        ("--without-gossip", pool.without_gossip),
+        ("--without-mingle", pool.without_mingle),
+        ("--without-heartbeat", pool.without_heartbeat),
+        ("--beat", pool.beat),
+    )
+    flags += [flag for flag, on in switches if on]
+    files = (("statedb", pool.statedb), ("pidfile", pool.pidfile), ("logfile", pool.logfile))
+    flags += [f"--{option}={path}" for option, path in files if path is not None]
+    if pool.disable_rate_limits:  # no flag of its own: Celery reads `namespace.setting=value` after the options
+        flags.append("worker.disable_rate_limits=true")
+    return flags
+
+
+def _with_schedule(program: Program, schedule: str) -> Program:
+    argv = list(program.argv)
+    argv.insert(argv.index("--beat") + 1, f"--schedule={schedule}")
+    return replace(program, argv=tuple(argv))
 
 
 def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Program:
+    files = (pool.statedb, pool.pidfile, pool.logfile)
     return Program(
         name=f"{topology.unit_prefix}-worker-{name}",
         kind="worker",
@@ -138,13 +189,17 @@ def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Progra
         argv=worker_argv(topology, deploy, name),
         stop_timeout=stop_timeout(topology, pool),
         watchdog=watchdog_seconds(topology, pool),
+        environment=tuple(pool.environment.items()),
+        nice=pool.nice,
+        writable=tuple(dict.fromkeys(posixpath.dirname(f) for f in files if f is not None)),
+        embeds_beat=pool.beat,
     )
 
 
 def _beat(topology: Topology, deploy: Deploy, schedule: str) -> Program:
     """beat with its scheduler and loop interval on the command line (redbeat's lock settings: `configure(app)`)."""
     assert topology.beat is not None
-    argv = [deploy.celery, "-A", topology.app, "beat", "--loglevel=INFO"]
+    argv = [*celery_command(deploy), "-A", topology.app, "beat", "--loglevel=INFO"]
     description = "Celery beat (the one scheduler)"
     if topology.beat.scheduler != "celery":
         argv.append(f"--scheduler={scheduler_path(topology.beat)}")
@@ -162,5 +217,12 @@ def _beat(topology: Topology, deploy: Deploy, schedule: str) -> Program:
 
 def _flower(topology: Topology, deploy: Deploy) -> Program:
     flower = deploy.flower
-    argv = (deploy.celery, "-A", topology.app, "flower", f"--address={flower.address}", f"--port={flower.port}")
+    argv = (
+        *celery_command(deploy),
+        "-A",
+        topology.app,
+        "flower",
+        f"--address={flower.address}",
+        f"--port={flower.port}",
+    )
     return Program(f"{topology.unit_prefix}-flower", "flower", "Celery Flower monitor", argv, STOP_MARGIN)

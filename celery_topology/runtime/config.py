@@ -33,11 +33,13 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
+from kombu.utils.imports import symbol_by_name
 
 from ..topology import environments
 from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
-from ..topology.model import Topology
+from ..topology.errors import Problem, TopologyError
+from ..topology.model import BeatEntry, Topology
 from ..topology.routing import Router
 from ..topology.validate import load, topology_path
 from . import beat, liveness, probe, retries
@@ -85,26 +87,78 @@ class CeleryRouter:
 
 
 def queues(topology: Topology) -> tuple[Queue, ...]:
-    """Every declared queue (the default one included) on its own direct exchange and routing key."""
+    """Every declared queue (the default one included): by default on its own direct exchange and routing key."""
     result = []
     for name, spec in topology.queues.items():
-        arguments = {}
+        arguments = dict(spec.queue_arguments)
         if not topology.broker.is_redis and spec.max_priority:
             arguments["x-max-priority"] = spec.max_priority
-        exchange = Exchange(name, type="direct")  # type: ignore[no-untyped-call]
-        result.append(Queue(name, exchange, routing_key=name, queue_arguments=arguments or None))  # type: ignore[no-untyped-call]
+        exchange = Exchange(  # type: ignore[no-untyped-call]
+            spec.exchange or name,
+            type=spec.exchange_type,
+            durable=spec.durable,
+            delivery_mode=1 if spec.delivery_mode == "transient" else 2,
+        )
+        routing_key = name if spec.routing_key is None else spec.routing_key
+        queue = Queue(name, exchange, routing_key=routing_key, durable=spec.durable, queue_arguments=arguments or None)  # type: ignore[no-untyped-call]
+        result.append(queue)
     return tuple(result)
 
 
 def transport_options(topology: Topology) -> dict[str, Any]:
-    """Redis only: the visibility timeout everywhere it matters, and one priority step per level."""
+    """The file's transport options; on Redis the visibility timeout everywhere it matters, and one priority step per level."""
+    passed = dict(topology.broker.transport_options)
     if not topology.broker.is_redis:
-        return {}
+        return {"broker_transport_options": passed} if passed else {}
     timeout = {"visibility_timeout": topology.broker.visibility_timeout}
     return {
-        "broker_transport_options": {**timeout, "priority_steps": list(range(PRIORITY_LEVELS))},
+        "broker_transport_options": {**passed, **timeout, "priority_steps": list(range(PRIORITY_LEVELS))},
         "result_backend_transport_options": dict(timeout),
     }
+
+
+def broker_settings(topology: Topology) -> dict[str, Any]:
+    """broker.* keys other than the URL, under Celery's names (only those the file sets)."""
+    broker = topology.broker
+    given = {
+        "broker_transport": broker.transport,
+        "broker_pool_limit": broker.pool_limit,
+        "broker_heartbeat": broker.heartbeat,
+        "broker_login_method": broker.login_method,
+        "result_backend": broker.result_backend,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def task_settings(topology: Topology) -> dict[str, Any]:
+    """defaults.* as Celery's global task settings (routes refine them per task, see `retries.apply_policy`)."""
+    d = topology.defaults
+    given = {
+        "task_acks_late": d.acks_late,
+        "task_reject_on_worker_lost": d.reject_on_worker_lost,
+        "task_ignore_result": d.ignore_result,
+        "task_track_started": d.track_started,
+        "task_serializer": d.serializer,
+        "result_expires": d.result_expires,
+        "task_time_limit": d.time_limit,
+        "task_soft_time_limit": d.soft_time_limit,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def schedule_of(entry: BeatEntry, name: str) -> Any:
+    """The Celery schedule of a beat entry: a crontab, an interval, or the object `schedule:` names in the app's code."""
+    if entry.cron is not None:
+        return crontab.from_string(entry.cron)
+    if entry.every is not None:
+        return timedelta(seconds=entry.every)
+    try:
+        return symbol_by_name(entry.schedule)  # type: ignore[no-untyped-call]
+    except (ImportError, AttributeError, ValueError) as exc:
+        message = f"cannot import {entry.schedule!r} ({type(exc).__name__}: {exc}); check the import path"
+        raise TopologyError(
+            [Problem("", None, None, f"beat.schedule.{name}.schedule", message, "beat-schedule")]
+        ) from None
 
 
 def beat_schedule(topology: Topology) -> dict[str, Any]:
@@ -113,6 +167,8 @@ def beat_schedule(topology: Topology) -> dict[str, Any]:
         return {}
     schedule: dict[str, Any] = {}
     for name, entry in topology.beat.schedule.items():
+        if not entry.enabled:
+            continue
         options: dict[str, Any] = {}
         if entry.queue is not None:
             options["queue"] = entry.queue
@@ -120,10 +176,9 @@ def beat_schedule(topology: Topology) -> dict[str, Any]:
             options["priority"] = native_priority(topology, entry.priority)
         if entry.expires is not None:
             options["expires"] = entry.expires
-        when = crontab.from_string(entry.cron) if entry.cron else timedelta(seconds=entry.every or 0)
         schedule[name] = {
             "task": entry.task,
-            "schedule": when,
+            "schedule": schedule_of(entry, name),
             "args": tuple(entry.args),
             "kwargs": dict(entry.kwargs),
             "options": options,
@@ -138,26 +193,23 @@ def celery_settings(topology: Topology, router: Router | None = None) -> dict[st
     set and installs the worker-side retry policies and dead-letter capture.
     """
     default = topology.defaults.queue
+    spec = topology.queues.get(default)
     config: dict[str, Any] = {
         "broker_url": topology.broker.url,
-        "broker_connection_retry_on_startup": True,
+        "broker_connection_retry_on_startup": topology.broker.connection_retry_on_startup,
         "task_queues": queues(topology),
         "task_default_queue": default,
-        "task_default_exchange": default,
-        "task_default_exchange_type": "direct",
-        "task_default_routing_key": default,
-        "task_create_missing_queues": False,
+        "task_default_exchange": (spec.exchange if spec else None) or default,
+        "task_default_exchange_type": spec.exchange_type if spec else "direct",
+        "task_default_routing_key": default if spec is None or spec.routing_key is None else spec.routing_key,
+        "task_create_missing_queues": topology.defaults.create_missing_queues,
         "task_routes": (CeleryRouter(topology, router),),
+        **broker_settings(topology),
+        **task_settings(topology),
         **transport_options(topology),
         **beat_schedule(topology),
         **beat_settings(topology),
     }
-    if topology.broker.result_backend is not None:
-        config["result_backend"] = topology.broker.result_backend
-    if topology.defaults.time_limit is not None:
-        config["task_time_limit"] = topology.defaults.time_limit
-    if topology.defaults.soft_time_limit is not None:
-        config["task_soft_time_limit"] = topology.defaults.soft_time_limit
     return config
 
 

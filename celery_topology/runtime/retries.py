@@ -3,9 +3,11 @@
 When the app is finalized and when its worker starts, every registered task whose
 name does not start with `celery.` gets the attributes Celery's own autoretry reads
 (`autoretry_for`, `max_retries`, `retry_backoff`, `retry_backoff_max`, `retry_jitter`,
-`default_retry_delay`) and its time limits, computed from `Router.resolve(task.name)`;
+`default_retry_delay`), its time limits and its task options (`rate_limit`, `expires`, `acks_late`,
+`reject_on_worker_lost`, `ignore_result`, `track_started`, `serializer`), computed from `Router.resolve(task.name)`;
 then Celery's `add_autoretry_behaviour` wraps it. Whatever the task's own code sets
-(decorator options, or attributes of its class, a `base=` class or the app's `task_cls`) wins,
+(decorator options, or attributes of its class, a `base=` class or the app's `task_cls`) wins, decided by
+where it was set (`taskoptions.py`),
 and a task its code already made autoretry keeps all its own retry settings. A task retried `max_retries` times that
 fails again is recorded as FAILURE by Celery, and `on_retries_exhausted` logs it and keeps it
 in the dead-letter store (`deadletter.py`).
@@ -28,6 +30,7 @@ from ..topology.model import RetryPolicy, Topology
 from ..topology.routing import Resolution, Router, is_celery_own
 from . import deadletter, losses
 from .marks import POLICY_MARK
+from .taskoptions import set_by_code
 
 logger = logging.getLogger("celery_topology.retries")
 
@@ -70,6 +73,7 @@ def task_attributes(found: Resolution) -> dict[str, Any]:
         "retry_jitter": bool(policy.jitter),
         "time_limit": found.time_limit,
         "soft_time_limit": found.soft_time_limit,
+        **found.options,  # rate_limit, expires, acks_late...: only those the topology sets
     }
 
 
@@ -83,44 +87,9 @@ RETRY_ATTRIBUTES = (
 )
 
 
-def _code_classes(task: Task) -> list[type]:
-    """The classes of `task` that its code wrote, most derived first.
-
-    That is `type(task).__mro__` before Celery's `Task`, without the class the app generates as
-    `app.Task` (a subclass of `task_cls` that carries only the app); a custom `base=` or `task_cls`
-    is code.
-    """
-    app_task = task.app.Task
-    classes = []
-    for klass in type(task).__mro__:
-        if klass is Task:
-            break
-        if klass is not app_task:
-            classes.append(klass)
-    return classes
-
-
-def _set_by_code(task: Task, attribute: str) -> bool:
-    """True when the task's instance, or a class its code wrote (see `_code_classes`), sets `attribute`.
-
-    Decorator options land on the class Celery generates for the task; a `base=` class or the app's
-    `task_cls` is code too. `Task.bind` copies some settings (the time limits among them) onto a
-    class: a value that is None or equal to the setting came from the configuration, not the code.
-    """
-    if attribute in vars(task):
-        return True
-    owner = next((klass for klass in _code_classes(task) if attribute in vars(klass)), None)
-    if owner is None:
-        return False
-    setting = dict(type(task).from_config).get(attribute)
-    if setting is None:
-        return True
-    value = vars(owner)[attribute]
-    return value is not None and value != task.app.conf.get(setting)
-
-
 def apply_policy(task: Task, router: Router) -> None:
-    """Give one task the topology's retry policy and time limits, unless its code says otherwise.
+    """Give one task the topology's retry policy, time limits and task options, unless its code says otherwise
+    (decided by where a value was set: `taskoptions.set_by_code`).
 
     A task whose code asked for autoretry (`autoretry_for` in the decorator or on a base class) was
     already wrapped by Celery (`_orig_run`), with that code's exceptions and backoff captured: its
@@ -134,8 +103,9 @@ def apply_policy(task: Task, router: Router) -> None:
     for attribute, value in task_attributes(found).items():
         if retries_by_code and attribute in RETRY_ATTRIBUTES:
             continue
-        if not _set_by_code(task, attribute):
+        if not set_by_code(task, attribute):
             setattr(task, attribute, value)
+    task._exec_options = None  # publish options (expires, serializer) are read again from the attributes
     setattr(task, POLICY_MARK, found)
     add_autoretry_behaviour(task)
     losses.guard(task, router.topology, found.pattern)

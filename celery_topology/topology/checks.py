@@ -10,6 +10,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
+from . import checks_real
 from .beatlock import beat_rules
 from .document import Document
 from .errors import Problem
@@ -56,7 +57,19 @@ def undeclared_queues(t: Topology, doc: Document) -> Iterator[Problem]:
 def unconsumed_queues(t: Topology, doc: Document) -> Iterator[Problem]:
     """A declared queue that no pool consumes collects tasks forever."""
     for queue in t.queues:
-        if not t.consumers(queue):
+        if t.consumers(queue):
+            continue
+        if queue == t.defaults.queue:  # validate cannot know every task name: some deployments route them all
+            yield doc.problem(
+                ("queues", queue),
+                f"no pool consumes the default queue {queue!r}: tasks that match no route and Celery's own"
+                " (celery.chord_unlock, celery.backend_cleanup) would wait there forever; add it to a pool's"
+                " queues unless every task is routed",
+                "default-queue-unconsumed",
+                key=True,
+                severity="warning",
+            )
+        else:
             yield doc.problem(
                 ("queues", queue),
                 f"no pool consumes queue {queue!r}: its tasks would wait forever; add it to a pool's queues",
@@ -203,7 +216,8 @@ def deploy_paths(t: Topology, doc: Document) -> Iterator[Problem]:
     if t.deploy is None:
         return
     d = t.deploy
-    fields = {"working_directory": d.working_directory, "celery": d.celery, "environment_file": d.environment_file}
+    fields = {"working_directory": d.working_directory, "environment_file": d.environment_file}
+    fields["celery"] = d.celery.split(" ")[0] if d.celery.startswith("/") else None
     fields["topology_file"] = d.topology_file
     places: list[tuple[tuple[str | int, ...], str | None]] = [(("deploy", key), v) for key, v in fields.items()]
     places += [(("deploy", "hardening", "read_write_paths", i), v) for i, v in enumerate(d.hardening.read_write_paths)]
@@ -282,6 +296,7 @@ RULES: tuple[Rule, ...] = (
     overridden_pool_time_limits,
     dead_letters_kept_nowhere,
     kubernetes_pools,
+    *checks_real.RULES,
 )
 
 

@@ -10,10 +10,13 @@ from .document import Document
 from .env import REFERENCE
 from .errors import Problem
 
-_SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|credential", re.IGNORECASE)
+SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|credential", re.IGNORECASE)
 _USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
 
 
+# Mappings whose keys are names (task names and patterns, queues, pools, beat entries), never settings:
+# `delete_old_revoked_build_api_keys` is a task, not an API key.
+_IDENTIFIERS = {("routes",), ("queues",), ("pools",), ("beat", "schedule")}
 _FROM_ENV = "\0"  # stands in for a value that the environment supplies
 
 
@@ -49,7 +52,7 @@ def _secrets_in(doc: Document, value: object, path: tuple[str | int, ...]) -> It
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         written = _as_written(item).replace(_FROM_ENV, "") if isinstance(item, str) else ""
-        if written and _SECRET_KEY.search(str(key)):
+        if written and SECRET_KEY.search(str(key)) and path not in _IDENTIFIERS:
             yield doc.problem(
                 (*path, key),
                 "a secret is written in the file; put it in the environment or .env and write ${NAME} here",

@@ -25,9 +25,13 @@ class Document:
     key_marks: dict[Path_, Mark] = field(default_factory=dict)
     value_marks: dict[Path_, Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    references: dict[Path_, Mark] = field(default_factory=dict)  # where a value's first ${...} stands
+    expanded: dict[Path_, str] = field(default_factory=dict)  # values that held ${...}, as written
 
     def mark(self, path: Path_, *, key: bool = False) -> Mark | None:
-        """The place of `path` (its key if `key`), else of the nearest enclosing node."""
+        """The place of `path` (its key if `key`; the `${` of a value that held one), else of the nearest enclosing node."""
+        if not key and path in self.references:
+            return self.references[path]
         for end in range(len(path), -1, -1):
             prefix = path[:end]
             marks = self.key_marks if key and end == len(path) else self.value_marks
@@ -48,6 +52,12 @@ class Document:
             code=code,
             severity="warning" if severity == "warning" else "error",
         )
+
+    def move(self, old: Path_, new: Path_) -> None:
+        """`old`'s marks (and those of everything under it) now also stand for `new`."""
+        for marks in (self.key_marks, self.value_marks, self.references):
+            for path in [p for p in marks if p[: len(old)] == old]:
+                marks[new + path[len(old) :]] = marks[path]
 
     def note(self, message: str, code: str, place: Mark | None = None, path: Path_ = ()) -> None:
         """Record a problem found while reading, at `place` (line, column) if it has one."""

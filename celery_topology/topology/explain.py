@@ -116,7 +116,10 @@ def show_info(topology: Topology) -> dict[str, Any]:
     }
     beat = None
     if topology.beat is not None and topology.beat.schedule:
-        schedule = {n: {"task": e.task, "cron": e.cron, "every": e.every} for n, e in topology.beat.schedule.items()}
+        schedule = {
+            n: {"task": e.task, "cron": e.cron, "every": e.every, "schedule": e.schedule, "when": e.when}
+            for n, e in topology.beat.schedule.items()
+        }
         beat = {"summary": beat_summary(topology), "schedule": schedule}
     return {
         "app": topology.app,
@@ -155,7 +158,7 @@ def show_text(info: dict[str, Any]) -> str:
     delivery = [[d["setting"], d["value"], d["from"]] for d in info["delivery"]]
     sections.append("DELIVERY (where each value comes from)\n" + table(["setting", "value", "from"], delivery))
     if info["beat"] is not None:
-        beat = [[n, e["task"], e["cron"] or f"every {e['every']}s"] for n, e in info["beat"]["schedule"].items()]
+        beat = [[n, e["task"], e["when"]] for n, e in info["beat"]["schedule"].items()]
         sections.append(f"BEAT ({info['beat']['summary']})\n" + table(["entry", "task", "when"], beat))
     return "\n\n".join(sections)
 

@@ -89,14 +89,65 @@ AppPath = Annotated[
         "a Python import path such as package.module or package.module:app",
     ),
 ]
+# Queue names as Celery and the brokers take them: printable ASCII (AMQP allows 255 bytes; Redis keys
+# anything) without the ',' that splits `-Q`, blanks, or '\\'; `amq.` is RabbitMQ's reserved prefix.
+_QUEUE_CHARS = r"!-+\--\[\]-~"
+QueueName = Annotated[
+    str,
+    _grammar(
+        rf"(?!amq\.)[{_QUEUE_CHARS}]{{1,200}}",
+        _QUEUE_CHARS,
+        "a queue name (1-200 printable characters without blanks, ',' or '\\', not starting with 'amq.')",
+    ),
+]
+# Beat entry names are free text: never in a unit or a command line, only in Celery's schedule and reports.
+_PRINTABLE = r"^\x00-\x1f\x7f-\x9f\u2028\u2029"
+BeatName = Annotated[
+    str, _grammar(rf"[{_PRINTABLE}]{{1,200}}", _PRINTABLE, "a beat entry name (1-200 printable characters)")
+]
+# Pool names become unit and program names.
+PoolName = Annotated[
+    str,
+    _grammar(
+        r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
+        "A-Za-z0-9_.-",
+        "a pool name (1-64 letters, digits, '-', '_' or '.', starting with a letter or digit)",
+    ),
+]
+_NODE_PART = r"([A-Za-z0-9_.-]|%[hndiI])+"
 WorkerHostname = Annotated[
     str,
     _grammar(
-        r"[A-Za-z0-9_][A-Za-z0-9_.-]*(@([A-Za-z0-9_.-]|%[hndiI])+)?",  # never a leading '-': it is `-n`'s value
+        rf"(?=.{{1,200}}$)(?![-.]){_NODE_PART}(@{_NODE_PART})?",  # never a leading '-': it is `-n`'s value
         "A-Za-z0-9_.@%-",
-        "a worker hostname (name@host, not starting with '-' or '.'; % only in Celery's %h %n %d %i %I)",
+        "a worker hostname (name@host or a name alone as Celery takes them, not starting with '-' or '.';"
+        " % only in Celery's %h %n %d %i %I)",
     ),
 ]
+# Files Celery writes (--pidfile, --logfile, --statedb): absolute, with Celery's own %n %I... specifiers.
+CeleryFile = Annotated[
+    str,
+    _grammar(
+        r"(/([A-Za-z0-9_.@+-]|%[nhdiIp])+)+",
+        "A-Za-z0-9_.@+%/-",
+        "an absolute path (letters, digits, '_', '.', '@', '+', '-' between '/'; % only in Celery's %n %I %i %h %d %p)",
+    ),
+]
+EnvName = Annotated[str, _grammar(r"[A-Za-z_][A-Za-z0-9_]{0,127}", "A-Za-z0-9_", "an environment variable name")]
+# Written quoted into systemd's Environment= and supervisor's environment=: no quote, backslash or comment character.
+EnvValue = Annotated[
+    str,
+    _grammar(
+        r"[^\x00-\x1f\x7f\"\\;#]{0,1000}", r"^\x00-\x1f\x7f\"\\;#", "an environment value (no quotes, '\\', ';' or '#')"
+    ),
+]
+# Celery's rate limit: tasks per second, minute or hour (`10/s`, `1/m`, `0.5/h`; a bare number is per second).
+RateLimit = Annotated[
+    str, _grammar(r"[0-9]+(\.[0-9]+)?(/[smh])?", "0-9./smh", "a rate limit such as 10/s, 1/m or 100/h")
+]
+RoutingKey = Annotated[str, _grammar(r"[ -~]{0,255}", " -~", "a routing key (printable ASCII, at most 255)")]
+# `package.module:attr` or `package.module.Attr`, as Celery takes both; checked for syntax only.
+ImportPath = AppPath
 HostName = Annotated[
     str,
     _grammar(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", "A-Za-z0-9.-", "a machine host name"),
@@ -104,6 +155,15 @@ HostName = Annotated[
 UnixName = Annotated[
     str,
     _grammar(r"[a-z_][a-z0-9_-]{0,31}", "a-z0-9_-", "a user or group name"),
+]
+# deploy.celery: an absolute path or a command (`uv run celery`, `python -m celery`), words split by one space.
+Command = Annotated[
+    str,
+    _grammar(
+        r"((/[A-Za-z0-9_.@+-]+)+|[A-Za-z0-9_.+-]+)( [A-Za-z0-9_.@+/=:-]+)*",
+        "A-Za-z0-9_.@+/=: -",
+        "an absolute path or a command such as `uv run celery` (words of letters, digits, '_', '.', '@', '+', '/', '=', ':', '-')",
+    ),
 ]
 AbsPath = Annotated[
     str,
@@ -178,6 +238,18 @@ def _valid_port(url: str) -> str:
 Url = Annotated[
     str,
     _grammar(r"[a-z][a-z0-9+]*://[^\s]*", r"^\s", "a URL such as redis://host:6379/0"),
+    AfterValidator(_valid_port),
+]
+
+
+# A result backend: a URL, or an alias alone (`django-db`, `django-cache`, `disabled`).
+BackendUrl = Annotated[
+    str,
+    _grammar(
+        r"[a-z][a-z0-9+_-]*(://[^\s]*)?",
+        r"^\s",
+        "a result backend such as redis://host:6379/1, rpc://, db+postgresql://... or django-db",
+    ),
     AfterValidator(_valid_port),
 ]
 

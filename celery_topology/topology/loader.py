@@ -166,6 +166,10 @@ def _build(doc: Document, node: yaml.Node, path: Path_) -> Any:
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(doc, item, (*path, i)) for i, item in enumerate(node.value)]
+    if "${" in node.value.partition("\n")[0]:
+        quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
+        line, col = _mark(node)
+        doc.references[path] = (line, col + quoted + node.value.index("${"))
     return _scalar(doc, node, path)
 
 

@@ -11,7 +11,7 @@ import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
 
 from .base import STRICT
 from .cron import check_cron
@@ -19,25 +19,27 @@ from .failures import DeadLetterField, DeadLetterPolicy, LossCount
 from .grammar import (
     AbsPath,
     AppPath,
+    BeatName,
+    Command,
     Duration,
     ExceptionRef,
     HostName,
+    ImportPath,
     Name,
+    PoolName,
     Priority,
+    QueueName,
     TaskName,
     TaskPattern,
     TimeLimit,
     UnixName,
-    Url,
     WorkerHostname,
     is_redis_url,
-    url_scheme,
 )
 from .kube import Kubernetes, Scale
+from .options import Broker, QueueBinding, TaskOptions, WorkerFlags
 
 SUPPORTED_VERSION = 1
-
-BROKER_SCHEMES = ("redis", "rediss", "redis+socket", "amqp", "amqps", "pyamqp", "memory")
 
 
 class Strict(BaseModel):
@@ -55,42 +57,26 @@ class RetryPolicy(Strict):
     errors: list[ExceptionRef] | None = None
 
 
-class Broker(Strict):
-    url: Url
-    result_backend: Url | None = None
-    visibility_timeout: Duration = 3600
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        scheme = url_scheme(url)
-        if scheme not in BROKER_SCHEMES:
-            raise ValueError(f"broker scheme {scheme!r} is not supported; use one of {', '.join(BROKER_SCHEMES)}")
-        return url
-
-    @property
-    def is_redis(self) -> bool:
-        return is_redis_url(self.url)
-
-
-class Defaults(Strict):
-    queue: Name = "default"
+class Defaults(TaskOptions):
+    queue: QueueName = "default"
     priority: Priority = 5
     time_limit: TimeLimit | None = None
     soft_time_limit: TimeLimit | None = None
     retry: RetryPolicy | None = None
     dead_letter: DeadLetterField = DeadLetterPolicy()
     max_worker_losses: LossCount = 3  # a task whose worker died this many times under it is dead-lettered
+    result_expires: Duration | None = None
+    create_missing_queues: bool = False
 
 
-class QueueSpec(Strict):
+class QueueSpec(QueueBinding):
     # RabbitMQ x-max-priority (0: a plain queue, priorities ignored); Redis ignores it.
     # Changing it on an existing RabbitMQ queue needs the queue deleted first (PRECONDITION_FAILED).
     max_priority: Annotated[int, Field(ge=0, le=255)] = 9
 
 
-class Route(Strict):
-    queue: Name | None = None
+class Route(TaskOptions):
+    queue: QueueName | None = None
     priority: Priority | None = None
     retry: RetryPolicy | None = None
     time_limit: TimeLimit | None = None
@@ -117,8 +103,8 @@ def _each_once(queues: list[str], what: str = "queue") -> list[str]:
     return queues
 
 
-class Pool(Strict):
-    queues: Annotated[list[Name], Field(min_length=1), AfterValidator(_each_once)]
+class Pool(WorkerFlags):
+    queues: Annotated[list[QueueName], Field(min_length=1), AfterValidator(_each_once)]
     concurrency: Annotated[int, Field(ge=1, le=1024)] | None = None
     hostname: WorkerHostname | None = None
     pool: Literal["prefork", "threads", "solo", "gevent", "eventlet"] = "prefork"
@@ -144,19 +130,26 @@ class BeatEntry(Strict):
     task: TaskName
     cron: Annotated[str, AfterValidator(check_cron)] | None = None
     every: Duration | None = None
+    schedule: ImportPath | None = None  # a schedule object in the app's code, `module:object`
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
-    queue: Name | None = None
+    queue: QueueName | None = None
     priority: Priority | None = None
     expires: Duration | None = None
+    enabled: bool = True
 
     @model_validator(mode="after")
     def _one_schedule(self) -> BeatEntry:
-        if (self.cron is None) == (self.every is None):
-            raise ValueError('give exactly one of cron (e.g. "0 2 * * *") or every (e.g. 1h)')
+        if [self.cron, self.every, self.schedule].count(None) != 2:
+            raise ValueError('give exactly one of cron (e.g. "0 2 * * *"), every (e.g. 1h) or schedule (module:object)')
         if self.every == 0:
             raise ValueError("every must be at least 1s")
         return self
+
+    @property
+    def when(self) -> str:
+        """The schedule as people read it: the cron line, `every 60s`, or the schedule object's import path."""
+        return self.cron or (f"every {self.every}s" if self.every is not None else f"schedule {self.schedule}")
 
 
 def _check_timezone(name: str) -> str:
@@ -187,7 +180,7 @@ def _check_scheduler(value: str) -> str:
 
 class Beat(Strict):
     timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
-    schedule: dict[Name, BeatEntry] = {}
+    schedule: dict[BeatName, BeatEntry] = {}
     host: HostName | None = None
     scheduler: Annotated[str, AfterValidator(_check_scheduler)] = "celery"
     hosts: Annotated[list[HostName], Field(min_length=1), AfterValidator(lambda h: _each_once(h, "host"))] | None = None
@@ -216,7 +209,7 @@ class Deploy(Strict):
     user: UnixName = "celery"
     group: UnixName | None = None
     working_directory: AbsPath
-    celery: AbsPath
+    celery: Command
     environment_file: AbsPath | None = None
     topology_file: AbsPath | None = None  # CELERY_TOPOLOGY_FILE of the units; default <working_directory>/topology.yaml
     state_directory: AbsPath | None = None  # beat's schedule file lives here; default /var/lib/<name>
@@ -236,9 +229,9 @@ class Topology(Strict):
     app: AppPath
     broker: Broker
     defaults: Defaults = Defaults()
-    queues: Annotated[dict[Name, QueueSpec], Field(min_length=1)]
+    queues: Annotated[dict[QueueName, QueueSpec], Field(min_length=1)]
     routes: dict[TaskPattern, Route] = {}
-    pools: Annotated[dict[Name, Pool], Field(min_length=1)]
+    pools: Annotated[dict[PoolName, Pool], Field(min_length=1)]
     beat: Beat | None = None
     deploy: Deploy | None = None
     # Named overlays merged over the rest of the file (`topology/environments.py`); a merged topology has none.

@@ -15,10 +15,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from .model import RetryPolicy, Route, Topology
+from .options import TASK_OPTIONS
 
 _GLOB_CHAR = re.compile(r"[*?\[]")
 RETRY_FALLBACK = RetryPolicy(max_retries=3, delay=180, backoff="fixed", max_delay=600, jitter=False, errors=[])
@@ -35,6 +37,7 @@ class Resolution:
     retry: RetryPolicy  # every field set
     time_limit: int | None
     soft_time_limit: int | None
+    options: dict[str, Any] = field(default_factory=dict)  # rate_limit, expires, acks_late...: those set
 
 
 def literal_prefix(pattern: str) -> str:
@@ -122,6 +125,7 @@ class Router:
         queue, priority = self.destinations[key]
         soft, hard = route_limits(self.topology, route)
         return Resolution(
+            options=task_options(self.topology, route),
             task=task,
             pattern=key,
             queue=queue,
@@ -138,6 +142,17 @@ def route_limits(topology: Topology, route: Route) -> tuple[int | None, int | No
     soft = route.soft_time_limit if route.soft_time_limit is not None else d.soft_time_limit
     hard = route.time_limit if route.time_limit is not None else d.time_limit
     return soft, hard
+
+
+def task_options(topology: Topology, route: Route) -> dict[str, Any]:
+    """The per-task options (`rate_limit`, `expires`, `acks_late`...) of the tasks `route` matches: its own, else the defaults'."""
+    found = {}
+    for name in TASK_OPTIONS:
+        value = getattr(route, name)
+        value = getattr(topology.defaults, name) if value is None else value
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def task_time_limits(topology: Topology, queues: list[str]) -> list[tuple[int, str]]:

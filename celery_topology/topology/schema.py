@@ -11,6 +11,7 @@ from .model import Topology
 def json_schema() -> dict[str, Any]:
     schema = Topology.model_json_schema(mode="validation")
     _name_rules_as_property_names(schema)
+    schema = dict(_references_allowed(schema))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "celery-topology topology.yaml (format version 1)"
     props = schema["properties"]
@@ -42,3 +43,17 @@ def _name_rules_as_property_names(node: Any) -> None:
         node["additionalProperties"] = value
     for value in node.values():
         _name_rules_as_property_names(value)
+
+
+_REFERENCE = {"type": "string", "pattern": "\\$\\{", "description": "${VAR} or ${VAR:-default}, read as this type"}
+
+
+def _references_allowed(node: Any) -> Any:
+    """A whole number or true/false may be written as `${VAR:-default}` (read as that type once expanded)."""
+    if isinstance(node, list):
+        return [_references_allowed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") in ("integer", "boolean"):
+        return {"anyOf": [node, _REFERENCE]}
+    return {key: value if key == "propertyNames" else _references_allowed(value) for key, value in node.items()}

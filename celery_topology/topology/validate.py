@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import difflib
 import os
-import types
-import typing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from . import checks, credentials, environments
 from .document import Document, Path_
 from .errors import Problem, TopologyError
 from .loader import TOPOLOGY_ENV, read
 from .model import SUPPORTED_VERSION, Topology
+from .typed import fields_at, retyped
 
 _TYPE_NAMES = {
     "str": "a string",
@@ -90,7 +89,7 @@ def _model(doc: Document) -> Topology | None:
         )
         return None
     try:
-        return Topology.model_validate(doc.data)
+        return Topology.model_validate(retyped(doc))
     except ValidationError as exc:
         placed = {p.path for p in doc.problems}
         translated = (_translate(doc, error) for error in exc.errors(include_url=False, include_input=True))
@@ -122,7 +121,7 @@ def _translate(doc: Document, error: Any) -> Problem:
     is_key = "[key]" in error["loc"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        known = _fields_at(loc[:-1])
+        known = fields_at(loc[:-1])
         guess = difflib.get_close_matches(key, known, n=1)
         hint = f" (did you mean {guess[0]!r}?)" if guess else f" (known keys: {', '.join(known)})" if known else ""
         return doc.problem(loc, f"unknown key {key!r}{hint}", "unknown-key", key=True)
@@ -130,6 +129,8 @@ def _translate(doc: Document, error: Any) -> Problem:
         return doc.problem(loc[:-1], f"required key {loc[-1]!r} is missing", "missing-key")
     if kind in _EXPECTED:
         got = _TYPE_NAMES.get(type(error.get("input")).__name__, "something else")
+        if loc in doc.expanded:
+            got = f"{doc.expanded[loc]}, which expands to {_TYPE_NAMES['str']}"
         return doc.problem(loc, f"expected {_EXPECTED[kind]}, got {got}", "type", key=is_key)
     if kind == "literal_error":
         return doc.problem(loc, f"must be {error['ctx']['expected']}", "value")
@@ -147,42 +148,3 @@ def _translate(doc: Document, error: Any) -> Problem:
     if kind in ("too_short", "too_long"):
         return doc.problem(loc, "must not be empty" if kind == "too_short" else "has too many entries", "length")
     return doc.problem(loc, str(error["msg"]), kind)
-
-
-def _fields_at(loc: Path_) -> list[str]:
-    """The keys the model allows at `loc` (for did-you-mean)."""
-    current: Any = Topology
-    for part in loc:
-        current = _inner(current, part)
-        if current is None:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _inner(annotation: Any, part: str | int) -> Any:
-    """Step one location part into a type annotation."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        field = annotation.model_fields.get(str(part))
-        return _unwrap(field.annotation) if field else None
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is dict:
-        return _unwrap(args[1])
-    if origin is list:
-        return _unwrap(args[0])
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Drop `| None` and `Annotated[...]` to reach the model or container type."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = rest[0]
-        else:
-            return annotation
