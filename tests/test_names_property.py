@@ -2,7 +2,7 @@
 rendered into every target and read back by that target's own parser give the original names, and
 nothing else: systemd (`systemd-analyze verify`, then the ExecStart words), supervisor (its own
 config parser and command splitter), JSON (`route --format json`), Redis keys (kombu's priority
-lists), Mermaid (one line per node, labels decoded) and Celery's beat schedule."""
+lists), Mermaid (mermaid's own parser, one line per node, labels decoded) and Celery's beat schedule."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from supervisor.process import Subprocess
+from test_explain import mermaid_parse
 from test_render_run import for_this_machine, parsed_programs, supervisord_conf
 from test_render_systemd import install, verify
 
@@ -142,8 +143,10 @@ def test_names_survive_every_target(
         keys = redis_queue_keys(queue, config["broker_transport_options"])
         assert keys[0] == queue and all(k == f"{queue}\x06\x16{k[-1]}" for k in keys[1:])
 
-    # Mermaid: one line per node or edge, and each node's label decodes to its names.
+    # Mermaid: its own parser accepts the chart, one line per node or edge, each node's label decodes to its names.
     chart = mermaid(topology)
+    parsed = mermaid_parse(chart)
+    assert parsed.returncode == 0, parsed.stderr
     assert len(chart.splitlines()) == 1 + 2 + len(beats) + len(queues) + 1 + len(queues) + 1 + 1
     nodes = {node: [decode(part) for part in label.split("<br/>")] for node, label in NODE.findall(chart)}
     assert [nodes[f"q{i}"] for i in range(len(queues))] == [[q] for q in queues]

@@ -16,7 +16,6 @@ from test_render_systemd import install, verify
 from celery_topology import load
 from celery_topology.render import render
 from celery_topology.render.plan import build
-from celery_topology.render.systemd import state_directory
 
 from support import systemd_words
 
@@ -27,7 +26,7 @@ def test_systemd_units_pass_verify_and_run_the_planned_command(project: str, tmp
     result = verify(tmp_path, install(tmp_path, files))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
-    plan = build(topology, beat_schedule=f"{state_directory(topology.unit_prefix)}/celerybeat-schedule")
+    plan = build(topology)
     units = {f.path: f.text for f in files}
     for program in plan.programs:
         unit = units[f"{program.name}.service"]

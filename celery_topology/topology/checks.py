@@ -54,30 +54,6 @@ def undeclared_queues(t: Topology, doc: Document) -> Iterator[Problem]:
             )
 
 
-def unconsumed_queues(t: Topology, doc: Document) -> Iterator[Problem]:
-    """A declared queue that no pool consumes collects tasks forever."""
-    for queue in t.queues:
-        if t.consumers(queue):
-            continue
-        if queue == t.defaults.queue:  # validate cannot know every task name: some deployments route them all
-            yield doc.problem(
-                ("queues", queue),
-                f"no pool consumes the default queue {queue!r}: tasks that match no route and Celery's own"
-                " (celery.chord_unlock, celery.backend_cleanup) would wait there forever; add it to a pool's"
-                " queues unless every task is routed",
-                "default-queue-unconsumed",
-                key=True,
-                severity="warning",
-            )
-        else:
-            yield doc.problem(
-                ("queues", queue),
-                f"no pool consumes queue {queue!r}: its tasks would wait forever; add it to a pool's queues",
-                "queue-unconsumed",
-                key=True,
-            )
-
-
 def beat_unconsumed(t: Topology, doc: Document) -> Iterator[Problem]:
     """A periodic task must land on a queue some pool consumes."""
     router = Router(t)
@@ -282,7 +258,6 @@ def dead_letters_kept_nowhere(t: Topology, doc: Document) -> Iterator[Problem]:
 
 RULES: tuple[Rule, ...] = (
     undeclared_queues,
-    unconsumed_queues,
     beat_unconsumed,
     soft_below_hard,
     visibility_timeout,

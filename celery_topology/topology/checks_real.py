@@ -1,5 +1,6 @@
-"""Rules for the keys real deployments need (the spec's "Real deployments"): broker features,
-queue bindings, embedded beat, per-pool environment. `checks.RULES` runs them with the others.
+"""Rules for the keys real deployments need (the spec's "Real deployments"): unconsumed queues (the
+default one a warning), broker features, queue bindings, embedded beat, per-pool environment.
+`checks.RULES` runs them with the others.
 """
 
 from __future__ import annotations
@@ -13,6 +14,30 @@ from .errors import Problem
 from .model import Topology
 
 Rule = Callable[[Topology, Document], Iterator[Problem]]
+
+
+def unconsumed_queues(t: Topology, doc: Document) -> Iterator[Problem]:
+    """A declared queue that no pool consumes collects tasks forever."""
+    for queue in t.queues:
+        if t.consumers(queue):
+            continue
+        if queue == t.defaults.queue:  # validate cannot know every task name: some deployments route them all
+            yield doc.problem(
+                ("queues", queue),
+                f"no pool consumes the default queue {queue!r}: tasks that match no route and Celery's own"
+                " (celery.chord_unlock, celery.backend_cleanup) would wait there forever; add it to a pool's"
+                " queues unless every task is routed",
+                "default-queue-unconsumed",
+                key=True,
+                severity="warning",
+            )
+        else:
+            yield doc.problem(
+                ("queues", queue),
+                f"no pool consumes queue {queue!r}: its tasks would wait forever; add it to a pool's queues",
+                "queue-unconsumed",
+                key=True,
+            )
 
 
 def broker_scheme(t: Topology, doc: Document) -> Iterator[Problem]:
@@ -115,6 +140,7 @@ def environment_secrets(t: Topology, doc: Document) -> Iterator[Problem]:
 
 
 RULES: tuple[Rule, ...] = (
+    unconsumed_queues,
     broker_scheme,
     missing_queues_created,
     broker_features,
