@@ -130,6 +130,7 @@ class Deployment:
         pythonpath = os.pathsep.join([str(tmp_path), str(EXAMPLES)])
         self.env = worker_env(broker, self.path, CELERY_RESULT_BACKEND=results.url, PROBE_REDIS=results.url)
         self.env["PYTHONPATH"] = pythonpath
+        self.env["CELERY_TOPOLOGY_PROBE_DIR"] = str(tmp_path / "heartbeats")  # not the machine's shared one
         self.topology = load(self.path, environ=self.env)
         self.app = Celery("real-producer", set_as_current=False)
         for name in TASKS:  # the producer knows the tasks by name: the topology's options reach their messages
@@ -250,6 +251,9 @@ def test_a_broker_without_depth_is_reported_not_failed(tmp_path: Path) -> None:
     }
     path = tmp_path / "topology.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
+    (tmp_path / "real_app.py").write_text(
+        "from celery import Celery\n\napp = Celery('real_app')\n"
+    )  # doctor imports it
     status = run_cli("--file", path, "status", "--format", "json", "--timeout", "1", env={"PATH": "/usr/bin:/bin"})
     report = json.loads(status.stdout)
     assert report["queues"]["edx.lms.core.default"]["depth"] is None
@@ -259,7 +263,7 @@ def test_a_broker_without_depth_is_reported_not_failed(tmp_path: Path) -> None:
         "message": "queue depth: not supported on this broker (filesystem)",
     } in report["findings"]
     assert status.returncode == 1 and report["pools"]["web"]["online"] == []  # nobody runs the pool: still an error
-    doctor = run_cli("--file", path, "doctor", env={"PATH": "/usr/bin:/bin"})
+    doctor = run_cli("--file", path, "doctor", cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert "broker checks: not supported on this broker (filesystem); check its settings by hand" in doctor.stdout
     assert "Traceback" not in status.stderr + doctor.stderr
