@@ -17,6 +17,13 @@ _USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
 # Mappings whose keys are names (task names and patterns, queues, pools, beat entries), never settings:
 # `delete_old_revoked_build_api_keys` is a task, not an API key.
 _IDENTIFIERS = {("routes",), ("queues",), ("pools",), ("beat", "schedule")}
+
+
+def _names_mapping(path: tuple[str | int, ...]) -> bool:
+    """`path` is one of those mappings, at the top or inside an environment's overlay."""
+    return path[-1:] in _IDENTIFIERS or path[-2:] in _IDENTIFIERS
+
+
 _FROM_ENV = "\0"  # stands in for a value that the environment supplies
 
 
@@ -52,7 +59,7 @@ def _secrets_in(doc: Document, value: object, path: tuple[str | int, ...]) -> It
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         written = _as_written(item).replace(_FROM_ENV, "") if isinstance(item, str) else ""
-        if written and SECRET_KEY.search(str(key)) and path not in _IDENTIFIERS:
+        if written and SECRET_KEY.search(str(key)) and not _names_mapping(path):
             yield doc.problem(
                 (*path, key),
                 "a secret is written in the file; put it in the environment or .env and write ${NAME} here",
