@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -162,6 +163,8 @@ def worker_env(broker_url: str, topology: Path, **extra: str) -> dict[str, str]:
         CELERY_TOPOLOGY_FILE=str(topology),
         PYTHONPATH=os.pathsep.join([str(EXAMPLES), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         PYTHONUNBUFFERED="1",
+        # heartbeat files of this test's workers only: the probe's shared default would see other tests' workers
+        CELERY_TOPOLOGY_PROBE_DIR=tempfile.mkdtemp(prefix="ct-probe-"),
     )
     env.update(extra)
     return env

@@ -206,5 +206,5 @@ def test_a_broken_template_or_unknown_host_changes_nothing_on_disk(tmp_path: Pat
     (templates / "target.j2").write_text("{{ header }}\n{{ undefined_thing }}\n")
     before = snapshot(tmp_path)
     assert render("systemd", "-o", out, "--template-dir", templates, "--force").returncode == 1
-    assert render("systemd", "-o", out, "--host", "nowhere", "--prune").returncode == 1
+    assert render("systemd", "-o", out, "--host", "nowhere", "--prune").returncode == 2  # a usage error
     assert snapshot(tmp_path) == before
