@@ -20,7 +20,7 @@ from ..topology import brokers
 from ..topology.errors import Problem, finding
 from ..topology.fingerprint import fingerprint
 from ..topology.model import Topology
-from .beatlock import lock_findings
+from .beatlock import lock_findings, redbeat_missing
 
 _SPECIFIER = re.compile(r"%[hndiI]")
 
@@ -176,6 +176,8 @@ def assess(topology: Topology, obs: Observation, previous: Observation | None = 
     queues, found = _queue_report(topology, obs, previous)
     findings += found
     findings += lock_findings(topology, obs.beat["lock"] if obs.beat else None)
+    if obs.beat is not None and obs.beat["entries"] is None:
+        findings.append(redbeat_missing())
     healthy = not any(f.is_error for f in findings)
     return {
         "healthy": healthy,

@@ -6,6 +6,8 @@ holder extends on every tick), the holder record the beat wrote when it took the
 A lock that has gone longer than one loop interval without being extended, has no expiry, or
 expires later than this file's lock_timeout allows is stale: its holder is dead or not configured
 by this file. Entries in the schedule that the file does not declare keep being sent by RedBeat.
+Each entry's last run is RedBeat's own JSON: reading it needs celery-redbeat installed here; without it,
+status and doctor say what to install instead of failing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..runtime.beat import INSTALL_REDBEAT, redbeat_installed
 from ..runtime.store import client
 from ..topology.beatlock import (
     entry_key,
@@ -32,6 +35,11 @@ from ..topology.errors import Problem, finding
 from ..topology.model import Topology
 
 TICK_SLACK = 2  # seconds a tick may take beyond the loop interval on a loaded machine before the lock looks stale
+REDBEAT_MISSING = f"{INSTALL_REDBEAT}; status needs it to read each entry's last run"
+
+
+def redbeat_missing() -> Problem:
+    return finding("warning", "redbeat-missing", REDBEAT_MISSING)
 
 
 def _text(value: Any) -> str | None:
@@ -89,9 +97,12 @@ def _stale(topology: Topology, ttl: float | None) -> str | None:
     return None
 
 
-def entries(topology: Topology) -> dict[str, dict[str, str | None]]:
-    """Each declared entry's last run and next run, as RedBeat keeps them (None: not in Redis yet)."""
+def entries(topology: Topology) -> dict[str, dict[str, str | None]] | None:
+    """Each declared entry's last run and next run, as RedBeat keeps them (None: not in Redis yet); None for
+    all of them when celery-redbeat, whose JSON the last runs are written in, is not installed here."""
     assert topology.beat is not None and topology.redis_url is not None
+    if not redbeat_installed():
+        return None
     redis = client(topology.redis_url)
     pipe = redis.pipeline(transaction=False)
     for name in topology.beat.schedule:
@@ -147,6 +158,8 @@ def doctor_findings(topology: Topology) -> list[Problem]:
     """The lock's state and the entries Redis schedules that the file no longer declares, with their removal."""
     state = lock_state(topology)
     found = [f for f in lock_findings(topology, state) if f.code == "beat-lock-stale"]
+    if state is not None and not redbeat_installed():
+        found.append(redbeat_missing())
     if state is not None:
         keys = undeclared(topology)
         if keys:
@@ -159,6 +172,7 @@ def doctor_findings(topology: Topology) -> list[Problem]:
 
 
 def beat_status(topology: Topology) -> dict[str, Any] | None:
-    """For `status`: the lock and every entry's last and next run (None unless the scheduler is redbeat)."""
+    """For `status`: the lock and every entry's last and next run (None unless the scheduler is redbeat;
+    `entries` None when celery-redbeat is not installed here)."""
     state = lock_state(topology)
     return None if state is None else {"lock": state, "entries": entries(topology)}

@@ -12,12 +12,26 @@ import json
 import os
 import socket
 import time
-from typing import Any
-
-from celery import Celery
+from typing import TYPE_CHECKING, Any
 
 from ..topology.beatlock import holder_key, is_locking, key_prefix, lock_timeout, max_loop_interval, scheduler_path
 from ..topology.model import Topology
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+INSTALL_REDBEAT = (
+    "beat.scheduler is redbeat, but celery-redbeat is not installed here:"
+    " install celery-topology[redbeat] (pip install 'celery-topology[redbeat]')"
+)
+
+
+def redbeat_installed() -> bool:
+    try:
+        import redbeat  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def beat_settings(topology: Topology) -> dict[str, Any]:
@@ -45,7 +59,10 @@ def install(app: Celery, topology: Topology) -> None:
     """With redbeat: when this process's beat has taken the lock, record who it is (host, pid, since)."""
     if topology.beat is None or not is_locking(topology.beat):
         return
-    import redbeat.schedulers  # noqa: F401 - connects RedBeat's beat_init receiver (it takes the lock) before ours
+    try:
+        import redbeat.schedulers  # noqa: F401 - connects RedBeat's beat_init receiver (it takes the lock) before ours
+    except ImportError as exc:
+        raise ImportError(f"{INSTALL_REDBEAT}; every process that loads this app's configuration needs it") from exc
     from celery.signals import beat_init
 
     key = holder_key(topology)
