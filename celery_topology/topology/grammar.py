@@ -223,6 +223,19 @@ def _limit_not_zero(seconds: int) -> int:
 
 # A task time limit: Celery reads 0 as "no limit", which every derived value (stop timeouts) would misread.
 TimeLimit = Annotated[Duration, AfterValidator(_limit_not_zero), _duration_schema(1, "; 0 is refused: leave it out")]
+
+
+def _loop_not_zero(seconds: int) -> int:
+    if seconds == 0:
+        raise ValueError(
+            "a loop interval of 0 is no interval to Celery: beat would sleep up to its 300s default (a redbeat lock"
+            " would lapse between ticks); leave the key out for the default, or give 1s or more"
+        )
+    return seconds
+
+
+# beat's longest sleep: Celery reads 0 as "not set" and sleeps up to 300 s, which the lock rules would misread.
+LoopInterval = Annotated[Duration, AfterValidator(_loop_not_zero), _duration_schema(1, "; 0 is refused: leave it out")]
 Priority = Annotated[int, Field(ge=0, le=9)]
 
 

@@ -25,6 +25,7 @@ from .grammar import (
     ExceptionRef,
     HostName,
     ImportPath,
+    LoopInterval,
     Name,
     PoolName,
     Priority,
@@ -185,7 +186,7 @@ class Beat(Strict):
     scheduler: Annotated[str, AfterValidator(_check_scheduler)] = "celery"
     hosts: Annotated[list[HostName], Field(min_length=1), AfterValidator(lambda h: _each_once(h, "host"))] | None = None
     lock_timeout: Duration | None = None
-    max_loop_interval: Duration | None = None
+    max_loop_interval: LoopInterval | None = None
 
 
 class Flower(Strict):
