@@ -110,3 +110,19 @@ def _task_names(module: str) -> list[str]:
     source = (EXAMPLES / "agentic_clinical_assistant" / "workers" / "tasks" / f"{module}.py").read_text()
     functions = [line[4:].split("(")[0] for line in source.splitlines() if line.startswith("def ")]
     return [f"agentic_clinical_assistant.workers.tasks.{module}.{f}" for f in functions]
+
+
+def test_an_app_or_worker_line_that_cannot_be_read_is_a_usage_error(tmp_path: Path) -> None:
+    app = _app(tmp_path, "weblate", "redis://127.0.0.1:6379/0")
+    cases = {
+        ("nosuch.module",): "cannot load the Celery app 'nosuch.module': No module named 'nosuch'",
+        ("adopted:nothere",): "module 'adopted' has no attribute 'nothere'",
+        ("published_settings:TASK_NAMES",): "'published_settings:TASK_NAMES' is not a Celery app (list)",
+        (app, "--worker", "celery -A adopted worker -c four"): "-c takes a whole number, not 'four'",
+        (app, "--worker", "celery -A adopted worker --autoscale=ten,2"): "--autoscale takes a whole number, not 'ten'",
+    }
+    for args, message in cases.items():
+        result = run_cli("import", *args, "-o", "topology.yaml", cwd=tmp_path, env=_env())
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and message in result.stderr, result.stderr
+        assert not (tmp_path / "topology.yaml").exists()

@@ -9,6 +9,10 @@ from urllib.parse import urlsplit, urlunsplit
 Path = tuple[str, ...]
 
 
+class Unreadable(ValueError):
+    """APP or a --worker line that cannot be read: the command line is wrong, not the app's configuration."""
+
+
 @dataclass
 class Draft:
     data: dict[str, Any] = field(default_factory=dict)

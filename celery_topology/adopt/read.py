@@ -21,7 +21,7 @@ from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.grammar import is_redis_url
 from .beat import beat_entry
-from .draft import Draft, without_password
+from .draft import Draft, Unreadable, without_password
 from .routes import read_routes
 
 LIMITS = {"task_time_limit": "time_limit", "task_soft_time_limit": "soft_time_limit"}
@@ -31,9 +31,15 @@ def load_app(spec: str) -> Celery:
     """`package.module:app`, or `package.module` holding `app` or `celery`, imported from the working directory."""
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
-    app = find_app(spec)
+    hint = "name it as package.module:app, from the directory that holds the package (or with PYTHONPATH set)"
+    try:
+        app = find_app(spec)
+    except (ImportError, AttributeError) as exc:  # what `celery -A` reports as "Unable to load celery application"
+        # find_app retries a missing attribute as a module named `spec`: the attribute is the real reason
+        reason = exc.__context__ if isinstance(exc.__context__, AttributeError) else exc
+        raise Unreadable(f"cannot load the Celery app {spec!r}: {reason}; {hint}") from exc
     if not isinstance(app, Celery):
-        raise ValueError(f"{spec!r} is not a Celery app ({type(app).__name__}); name it as package.module:app")
+        raise Unreadable(f"{spec!r} is not a Celery app ({type(app).__name__}); {hint}")
     app.loader.import_default_modules()
     app.finalize(auto=True)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from .draft import Draft
+from .draft import Draft, Unreadable
 
 # option (long and short forms) -> pool key; values are read as Celery's worker reads them
 OPTIONS = {
@@ -49,6 +49,13 @@ def _pairs(words: list[str]) -> list[tuple[str, str | None]]:
     return pairs
 
 
+def _whole(line: str, option: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Unreadable(f"--worker {line!r}: {option} takes a whole number, not {value!r}") from None
+
+
 def pool_from_command(line: str, default_queue: str, draft: Draft) -> dict[str, Any]:
     """One pool from `celery -A app worker -Q a,b -c 4 -n name@%h ...`."""
     words = shlex.split(line)
@@ -63,9 +70,9 @@ def pool_from_command(line: str, default_queue: str, draft: Draft) -> dict[str, 
             pool["queues"] = [q for q in value.split(",") if q]
         elif key == "autoscale":
             high, _, low = value.partition(",")
-            pool["autoscale"] = {"min": int(low or 0), "max": int(high)}
+            pool["autoscale"] = {"min": _whole(line, option, low or "0"), "max": _whole(line, option, high)}
         elif key in INTEGERS:
-            pool[key] = int(value)
+            pool[key] = _whole(line, option, value)
         else:
             pool[key] = value.lower() if key == "loglevel" else value
     return pool

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,16 +44,18 @@ def import_(app: str, output: str, workers: tuple[str, ...], verify: bool, force
     from ..adopt.workers import read_pools
 
     target = Path(output)
-    if verify_only:
-        _verify(load_app(app), app, _load_or_exit(target), output)
-        return
-    if target.exists() and not force:
+    if not verify_only and target.exists() and not force:
         raise click.UsageError(f"{output} exists; pass --force to overwrite it or -o to write elsewhere")
-    celery_app = load_app(app)
+    with _usage_error():
+        celery_app = load_app(app)
+    if verify_only:
+        _verify(celery_app, app, _load_or_exit(target), output)
+        return
     draft = read_app(celery_app, app)
     data = draft.data
     beat = data.pop("beat", None)  # pools come before beat in the file, as in the format's example
-    data["pools"] = read_pools(list(workers), list(data["queues"]), data["defaults"]["queue"], draft)
+    with _usage_error():
+        data["pools"] = read_pools(list(workers), list(data["queues"]), data["defaults"]["queue"], draft)
     if beat is not None:
         data["beat"] = beat
     target.write_text(emit(draft))
@@ -61,6 +65,17 @@ def import_(app: str, output: str, workers: tuple[str, ...], verify: bool, force
     click.echo(f"{output}: written from {app}: {len(topology.queues)} queues, {len(topology.routes)} routes")
     if verify:
         _verify(celery_app, app, topology, output)
+
+
+@contextmanager
+def _usage_error() -> Iterator[None]:
+    """APP or a --worker line that cannot be read is a usage error (exit 2), not a traceback."""
+    from ..adopt.draft import Unreadable
+
+    try:
+        yield
+    except Unreadable as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _load_or_exit(target: Path, why: str = "does not validate:") -> Topology:
