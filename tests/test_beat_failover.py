@@ -25,6 +25,7 @@ from celery_topology.render import render
 from support import BIN, Process, RedisServer, run_cli, systemd_words, wait_for, worker_env
 
 EVERY, LOCK_TIMEOUT, LOOP = 2, 5, 2
+STALE_LOCK_TIMEOUT = 30  # the doctor test's lock: stale for its last 26 s (lock - loop - TICK_SLACK)
 TOPOLOGY = """\
 version: 1
 app: beatapp:app
@@ -43,8 +44,8 @@ APP = "from celery import Celery\n\nfrom celery_topology import configure\n\napp
 SENT = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/\w+\] Scheduler: Sending due task tick", re.M)
 
 
-def write(tmp_path: Path, scheduler: str = "redbeat") -> Path:
-    lock = f"lock_timeout: {LOCK_TIMEOUT}\n  " if scheduler == "redbeat" else ""
+def write(tmp_path: Path, scheduler: str = "redbeat", lock_timeout: int = LOCK_TIMEOUT) -> Path:
+    lock = f"lock_timeout: {lock_timeout}\n  " if scheduler == "redbeat" else ""
     text = TOPOLOGY.format(scheduler=scheduler, lock=lock, loop=LOOP, every=EVERY)
     (tmp_path / "topology.yaml").write_text(text)
     (tmp_path / "beatapp.py").write_text(APP)
@@ -144,7 +145,9 @@ def test_two_plain_beats_send_every_run_twice_which_validate_refuses(tmp_path: P
 
 
 def test_doctor_flags_a_stale_lock_and_undeclared_entries(tmp_path: Path, redis: RedisServer) -> None:
-    topology = load(write(tmp_path), environ={"CELERY_BROKER_URL": redis.url})
+    """A lock is stale from one loop interval (+ slack) without extension until it expires: with a 30 s lock the
+    test has 26 s to see it, not the single second a 5 s lock would leave a loaded machine."""
+    topology = load(write(tmp_path, lock_timeout=STALE_LOCK_TIMEOUT), environ={"CELERY_BROKER_URL": redis.url})
     beat = start_beat(tmp_path, redis, "a", "a")
     try:
         beat.wait_for_output("beat: Acquired lock", 90)
@@ -167,7 +170,7 @@ def test_doctor_flags_a_stale_lock_and_undeclared_entries(tmp_path: Path, redis:
         def stale() -> bool:
             return "beat-lock-stale" in [f.code for f in doctor_findings(topology)]
 
-        wait_for(stale, LOCK_TIMEOUT + 10, "doctor to call the dead beat's lock stale")
+        wait_for(stale, STALE_LOCK_TIMEOUT, "doctor to call the dead beat's lock stale")
     finally:
         beat.stop(10)
     (undeclared,) = [f for f in doctor_findings(topology) if f.code == "beat-undeclared-entries"]
