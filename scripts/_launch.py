@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from celery_topology import Topology, TopologyError, load
+from celery_topology.topology.environments import UnknownEnvironment, selected
 from celery_topology.topology.validate import topology_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,11 +16,12 @@ EXAMPLES = ROOT / "examples"
 
 
 def topology_for_scripts() -> tuple[Path, Topology]:
-    """The topology as the CLI finds it (CELERY_TOPOLOGY_FILE, else ./topology.yaml), validated (exit 1 with every problem)."""
+    """The topology as the CLI finds it (CELERY_TOPOLOGY_FILE, else ./topology.yaml; CELERY_TOPOLOGY_ENV's environment
+    merged, as `configure(app)` in the process it starts merges it), validated (exit 1 with every problem)."""
     path = topology_path()
     try:
-        return path.resolve(), load(path)
-    except TopologyError as exc:
+        return path.resolve(), load(path, env=selected())
+    except (TopologyError, UnknownEnvironment) as exc:
         sys.exit(str(exc))
 
 

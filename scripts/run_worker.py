@@ -5,8 +5,8 @@
     python scripts/run_worker.py --pool agent    # the `agent` pool exactly as the rendered units run it
     python scripts/run_worker.py --pool agent -- --concurrency=1   # extra arguments go to `celery worker`
 
-The topology is CELERY_TOPOLOGY_FILE, else ./topology.yaml, else the repository's own. The
-process becomes `celery worker` (exec), so SIGTERM is Celery's warm shutdown.
+The topology is CELERY_TOPOLOGY_FILE, else ./topology.yaml, with CELERY_TOPOLOGY_ENV's environment
+merged. The process becomes `celery worker` (exec), so SIGTERM is Celery's warm shutdown.
 """
 
 from __future__ import annotations

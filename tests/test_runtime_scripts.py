@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -65,3 +66,19 @@ def test_run_beat_starts_the_scheduler(redis_server: RedisServer, tmp_path: Path
         beat.stop()
     assert "agentic_clinical_assistant.workers.celery_app" in beat.output()
     assert schedule.exists() or any(tmp_path.glob("beat-schedule*"))
+
+
+def test_run_worker_takes_the_pool_of_celery_topology_env(redis_server: RedisServer, tmp_path: Path) -> None:
+    """The pool's command line and the worker's configure(app) read one environment: staging's agent runs 2, not 8."""
+    argv = [sys.executable, str(ROOT / "scripts" / "run_worker.py"), "--pool", "agent"]
+    env = {**script_env(redis_server), "CELERY_TOPOLOGY_ENV": "staging"}
+    worker = Process(argv, tmp_path / "worker.log", env=env, cwd=ROOT)
+    try:
+        worker.wait_for_output(" ready.", 90)
+    finally:
+        worker.stop()
+    assert "--queues=agent" in worker.output() and "--concurrency=2" in worker.output(), worker.output()[-2000:]
+    wrong = {**env, "CELERY_TOPOLOGY_ENV": "stagin"}
+    refused = subprocess.run(argv, capture_output=True, text=True, env=wrong, cwd=ROOT, timeout=120)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "unknown environment 'stagin' (did you mean 'staging'?)" in refused.stderr
