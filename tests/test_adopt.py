@@ -126,3 +126,24 @@ def test_an_app_or_worker_line_that_cannot_be_read_is_a_usage_error(tmp_path: Pa
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr and message in result.stderr, result.stderr
         assert not (tmp_path / "topology.yaml").exists()
+
+
+def test_secrets_in_the_apps_settings_are_never_written(tmp_path: Path) -> None:
+    """A sentinel password in the transport options and an api_key in beat kwargs become ${NAME}, never the value."""
+    digest = (
+        "app.conf.beat_schedule['digest'] = {'task': 'weblate.accounts.tasks.send_mails', 'schedule': 3600,"
+        f" 'kwargs': {{'api_key': {SECRET!r}}}}}\n"
+    )
+    sentinel = f"app.conf.broker_transport_options = {{'sentinel_kwargs': {{'password': {SECRET!r}}}}}\n"
+    app = _app(tmp_path, "weblate", "redis://127.0.0.1:6379/0", digest + sentinel)
+    result = run_cli("import", app, "-o", "topology.yaml", cwd=tmp_path, env=_env())
+    written = (tmp_path / "topology.yaml").read_text()
+    assert SECRET not in written + result.stdout + result.stderr
+    assert "kwargs: {api_key: '${BEAT_SCHEDULE_DIGEST_KWARGS_API_KEY}'}" in written
+    assert "sentinel_kwargs: {password: '${BROKER_TRANSPORT_OPTIONS_SENTINEL_KWARGS_PASSWORD}'}" in written
+    (tmp_path / "second").mkdir()
+    app = _app(tmp_path / "second", "weblate", "redis://127.0.0.1:6379/0", digest)
+    given = _env(BEAT_SCHEDULE_DIGEST_KWARGS_API_KEY=SECRET)  # the operator supplies it: the round trip holds
+    result = run_cli("import", app, "-o", "topology.yaml", "--verify", cwd=tmp_path / "second", env=given)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert SECRET not in (tmp_path / "second" / "topology.yaml").read_text() + result.stdout + result.stderr

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from ..topology.credentials import is_secret
 
 Path = tuple[str, ...]
 
@@ -34,3 +37,24 @@ def without_password(url: str) -> tuple[str, bool]:
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host)), True
+
+
+def without_secrets(value: Any, draft: Draft, path: Path = ()) -> Any:
+    """`value` with each value under a key named like a secret (a sentinel password in the transport options, an
+    `api_key` in beat kwargs) replaced by `${NAME}`: the app's secret is never written, and validate asks for NAME."""
+    if isinstance(value, list):
+        return [without_secrets(item, draft, (*path, str(i))) for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    result = {}
+    for key, item in value.items():
+        here = (*path, str(key))
+        if is_secret(key, path) and item is not None and not isinstance(item, dict | list):
+            variable = "_".join(re.sub(r"[^A-Za-z0-9]+", "_", part) for part in here).strip("_").upper()
+            draft.note(
+                here[: 4 if here[0] == "beat" else 3], f"{'.'.join(here)}: a secret; set {variable} (not written)"
+            )
+            result[key] = f"${{{variable}}}"
+        else:
+            result[key] = without_secrets(item, draft, here)
+    return result

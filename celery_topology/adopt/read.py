@@ -21,7 +21,7 @@ from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.grammar import is_redis_url
 from .beat import beat_entry
-from .draft import Draft, Unreadable, without_password
+from .draft import Draft, Unreadable, without_password, without_secrets
 from .routes import read_routes
 
 LIMITS = {"task_time_limit": "time_limit", "task_soft_time_limit": "soft_time_limit"}
@@ -198,5 +198,5 @@ def read_app(app: Celery, spec: str) -> Draft:
             data["queues"][entry["queue"]] = {} if redis else {"max_priority": 0}
     if beat is not None:
         data["beat"] = beat
-    draft.data = data
+    draft.data = without_secrets(data, draft)
     return draft

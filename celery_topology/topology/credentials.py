@@ -11,6 +11,8 @@ from .env import REFERENCE
 from .errors import Problem
 
 SECRET_KEY = re.compile(r"passw(or)?d|secret|token|api_?key|credential", re.IGNORECASE)
+
+
 _USERINFO = re.compile(r"^[a-z][a-z0-9+]*://([^@/]*)@")
 
 
@@ -22,6 +24,12 @@ _IDENTIFIERS = {("routes",), ("queues",), ("pools",), ("beat", "schedule")}
 def _names_mapping(path: tuple[str | int, ...]) -> bool:
     """`path` is one of those mappings, at the top or inside an environment's overlay."""
     return path[-1:] in _IDENTIFIERS or path[-2:] in _IDENTIFIERS
+
+
+def is_secret(key: object, path: tuple[str | int, ...] = ()) -> bool:
+    """`key` (in the mapping at `path`) names a secret (`password`, `api_key`, `token`...), whose value must come
+    from the environment; a name in a mapping of names (a task `rotate_api_keys` under routes) does not."""
+    return bool(SECRET_KEY.search(str(key))) and not _names_mapping(path)
 
 
 _FROM_ENV = "\0"  # stands in for a value that the environment supplies
@@ -59,7 +67,7 @@ def _secrets_in(doc: Document, value: object, path: tuple[str | int, ...]) -> It
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         written = _as_written(item).replace(_FROM_ENV, "") if isinstance(item, str) else ""
-        if written and SECRET_KEY.search(str(key)) and not _names_mapping(path):
+        if written and is_secret(key, path):
             yield doc.problem(
                 (*path, key),
                 "a secret is written in the file; put it in the environment or .env and write ${NAME} here",
