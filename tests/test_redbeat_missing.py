@@ -1,4 +1,5 @@
-"""A redbeat topology on a machine without celery-redbeat: status, doctor and configure(app) say what to install.
+"""RedBeat as machines have it: without celery-redbeat, status, doctor and configure(app) say what to install;
+with a Redis socket broker, RedBeat gets a URL its client reads.
 
 The machine is simulated the way Python documents: `sys.modules["redbeat"] = None` makes every
 `import redbeat...` raise ModuleNotFoundError, as on a machine where the package is absent.
@@ -58,3 +59,21 @@ def test_configure_names_the_extra(tmp_path: Path) -> None:
     )
     result = without_redbeat(code, env, tmp_path)
     assert result.stdout.startswith(f"beat.scheduler is redbeat, but celery-redbeat is not installed here: {INSTALL}")
+
+
+def test_redbeat_reaches_a_redis_socket_broker(tmp_path: Path) -> None:
+    """kombu's `redis+socket://PATH` broker: RedBeat gets the URL redis-py reads (`unix://PATH`), not one it refuses."""
+    from celery import Celery
+    from redbeat.schedulers import get_redis
+
+    from celery_topology import configure, load
+
+    socket = tmp_path / "redis.sock"
+    server = RedisServer(tmp_path, args=("--unixsocket", str(socket), "--unixsocketperm", "700"))
+    try:
+        topology = load(ROOT / "topology.yaml", {"CELERY_BROKER_URL": f"redis+socket://{socket}"}, "production")
+        app = Celery("socket", set_as_current=False)
+        configure(app, topology)
+        assert get_redis(app).ping()
+    finally:
+        server.stop()

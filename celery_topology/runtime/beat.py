@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..topology.beatlock import holder_key, is_locking, key_prefix, lock_timeout, max_loop_interval, scheduler_path
 from ..topology.model import Topology
+from .store import redis_py_url
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -45,9 +46,9 @@ def beat_settings(topology: Topology) -> dict[str, Any]:
     loop = max_loop_interval(beat)
     if loop is not None:
         settings["beat_max_loop_interval"] = loop
-    if is_locking(beat):
+    if is_locking(beat) and topology.redis_url is not None:  # validate refuses redbeat without a Redis
         settings.update(
-            redbeat_redis_url=topology.redis_url,
+            redbeat_redis_url=redis_py_url(topology.redis_url),  # RedBeat hands it to redis-py as is
             redbeat_redis_options={},  # not the broker's transport options (RedBeat's deprecated fallback)
             redbeat_lock_timeout=lock_timeout(beat),
             redbeat_key_prefix=key_prefix(topology),

@@ -39,10 +39,15 @@ def store_url(topology: Topology) -> str | None:
     return topology.redis_url
 
 
+def redis_py_url(url: str) -> str:
+    """`url` as redis-py reads it: kombu's `redis+socket://PATH` is redis-py's `unix://PATH`."""
+    return url.replace("redis+socket://", "unix://", 1)
+
+
 @cache
 def client(url: str) -> redis.Redis:
     """One client per Redis URL for the process (the dead-letter store, queue depths, doctor)."""
-    return redis.Redis.from_url(url.replace("redis+socket://", "unix://", 1), socket_timeout=10)
+    return redis.Redis.from_url(redis_py_url(url), socket_timeout=10)
 
 
 def record_key(queue: str, task_id: str) -> str:
