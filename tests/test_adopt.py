@@ -147,3 +147,9 @@ def test_secrets_in_the_apps_settings_are_never_written(tmp_path: Path) -> None:
     result = run_cli("import", app, "-o", "topology.yaml", "--verify", cwd=tmp_path / "second", env=given)
     assert result.returncode == 0, result.stdout + result.stderr
     assert SECRET not in (tmp_path / "second" / "topology.yaml").read_text() + result.stdout + result.stderr
+
+    stale = _env(BEAT_SCHEDULE_DIGEST_KWARGS_API_KEY="rotated-key")  # not the app's: --verify says so, masked
+    result = run_cli("import", app, "-o", "topology.yaml", "--verify-only", cwd=tmp_path / "second", env=stale)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "DIFFERENT beat entry 'digest': kwargs: app {'api_key': '***'}, topology {'api_key': '***'}" in result.stdout
+    assert SECRET not in result.stdout + result.stderr and "rotated-key" not in result.stdout + result.stderr

@@ -19,6 +19,7 @@ from celery.schedules import crontab, schedule
 from ..runtime.config import configure
 from ..runtime.retries import apply_policy
 from ..runtime.taskoptions import set_by_code
+from ..topology.credentials import is_secret
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.model import Topology
 from ..topology.routing import Router
@@ -138,8 +139,15 @@ def _diff(what: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]
         if key == "runs":
             at = next(i for i, (a, b) in enumerate(zip(theirs, ours, strict=True)) if a != b)
             theirs, ours, key = theirs[at], ours[at], f"run {at + 1} from {START.isoformat()}"
-        found.append(f"{what}: {key}: app {theirs!r}, topology {ours!r}")
+        found.append(f"{what}: {key}: app {_masked(theirs)!r}, topology {_masked(ours)!r}")
     return found
+
+
+def _masked(value: Any) -> Any:
+    """`value` as printed: what stands under a key named like a secret (kwargs `api_key`) shown as ***."""
+    if isinstance(value, dict):
+        return {k: "***" if is_secret(k) else _masked(v) for k, v in value.items()}
+    return value
 
 
 def compare(original: Celery, topology: Topology) -> tuple[list[str], list[str]]:
