@@ -218,3 +218,17 @@ def test_cli_writes_checks_overrides_and_prunes(tmp_path: Path) -> None:
     assert pruned.returncode == 0, pruned.stderr
     assert "removed" in pruned.stdout and not (out / "shop-worker-mail.yaml").exists()
     assert (out / "shop-worker-mailer.yaml").exists() and "# ours" in (out / "kustomization.yaml").read_text()
+
+
+def test_pods_of_an_environment_load_that_environment() -> None:
+    """`render kubernetes --env production`: every container's configure(app) merges production, as the units' do
+    (without it the beat replicas ran RedBeat's own lock timeout and key prefix, the workers the base file)."""
+    topology = load(ROOT / "topology.yaml", environ={}, env="production")
+    files = render(topology, "kubernetes", "topology.yaml")
+    pods = [d for f in files for d in yaml.safe_load_all(f.text) if d and d["kind"] == "Deployment"]
+    assert len(pods) == 5  # four pools and beat
+    for pod in pods:
+        (container,) = pod["spec"]["template"]["spec"]["containers"]
+        assert {"name": "CELERY_TOPOLOGY_ENV", "value": "production"} in container["env"], pod["metadata"]["name"]
+    base = render(load(ROOT / "topology.yaml", environ={}), "kubernetes", "topology.yaml")
+    assert not any("CELERY_TOPOLOGY_ENV" in f.text for f in base)
