@@ -17,6 +17,17 @@ from support import ROOT, RedisServer, worker_env
 
 WITHOUT_REDBEAT = "import sys; sys.modules['redbeat'] = None; "
 INSTALL = "install celery-topology[redbeat]"
+SOCKET_TOPOLOGY = """\
+version: 1
+app: proj.celery:app
+broker: {url: "${CELERY_BROKER_URL}"}
+queues: {default: {}}
+pools: {default: {queues: [default], hosts: [a, b]}}
+beat:
+  scheduler: redbeat
+  hosts: [a, b]
+  schedule: {tick: {task: proj.tick, every: 1h}}
+"""
 
 
 def without_redbeat(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -71,7 +82,8 @@ def test_redbeat_reaches_a_redis_socket_broker(tmp_path: Path) -> None:
     socket = tmp_path / "redis.sock"
     server = RedisServer(tmp_path, args=("--unixsocket", str(socket), "--unixsocketperm", "700"))
     try:
-        topology = load(ROOT / "topology.yaml", {"CELERY_BROKER_URL": f"redis+socket://{socket}"}, "production")
+        (tmp_path / "topology.yaml").write_text(SOCKET_TOPOLOGY)
+        topology = load(tmp_path / "topology.yaml", {"CELERY_BROKER_URL": f"redis+socket://{socket}"})
         app = Celery("socket", set_as_current=False)
         configure(app, topology)
         assert get_redis(app).ping()
