@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from ..topology.environments import VARIABLE, UnknownEnvironment
 from ..topology.errors import Problem, TopologyError
-from ..topology.model import Topology
-from ..topology.validate import load
+
+if TYPE_CHECKING:  # the model (pydantic) is imported by the commands that load a topology, not by --version
+    from ..topology.model import Topology
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 _ENV_META = "celery_topology.env"
@@ -56,6 +57,8 @@ def exits(failure: str | None = None) -> str:
 
 def topology_or_exit(ctx: click.Context) -> Topology:
     """The topology named by --file (and --env); on errors print them to stderr and exit 1."""
+    from ..topology.validate import load
+
     try:
         return load(ctx.obj, env=env_name(ctx))
     except TopologyError as exc:

@@ -231,7 +231,7 @@ def _triggers(topology: Topology, name: str) -> tuple[Trigger, ...]:
     pool = topology.pools[name]
     assert pool.scale is not None
     target = str(pool.scale.per_replica)
-    index = {queue: i for i, queue in enumerate(topology.queues)}
+    index = topology.derived("queue_positions", lambda t: {queue: i for i, queue in enumerate(t.queues)})
     kind = _broker_kind(topology)
     if kind == "redis":
         options = redis_options(topology)

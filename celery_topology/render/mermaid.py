@@ -8,7 +8,7 @@ and `&` in names are written as Mermaid's entity codes (`#quot;`...).
 from __future__ import annotations
 
 from ..topology.model import Topology
-from ..topology.routing import Router
+from ..topology.routing import Router, shared_router
 
 ANY_HOST = "every machine the unit is installed on"
 
@@ -31,7 +31,7 @@ def mermaid(topology: Topology) -> str:
     queue_id = {name: f"q{i}" for i, name in enumerate(topology.queues)}
     pool_id = {name: f"p{i}" for i, name in enumerate(topology.pools)}
     host_id = {name: f"h{i}" for i, name in enumerate(_hosts(topology))}
-    router = Router(topology)
+    router = shared_router(topology)
     lines = ["flowchart LR"]
     lines += _routes(topology, router, queue_id)
     lines += [f"  {queue_id[name]}[({_label(name)})]" for name in topology.queues]

@@ -40,7 +40,7 @@ from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.errors import Problem, TopologyError
 from ..topology.model import BeatEntry, Topology
-from ..topology.routing import Router
+from ..topology.routing import Router, shared_router
 from ..topology.validate import load, topology_path
 from . import beat, liveness, probe, retries
 from .beat import beat_settings
@@ -74,7 +74,7 @@ class CeleryRouter:
     """`task_routes` entry: the compiled router answering in Celery's router signature."""
 
     def __init__(self, topology: Topology, router: Router | None = None) -> None:
-        router = router or Router(topology)
+        router = router or shared_router(topology)
         self.topology = topology
         self.match = router.match
         self._answers = {key: (queue, native_priority(topology, p)) for key, (queue, p) in router.destinations.items()}
@@ -241,7 +241,7 @@ def configure(app: Celery, topology_or_path: Topology | str | os.PathLike[str] |
     if not isinstance(topology_or_path, Topology):
         topology_or_path = load(topology_path(topology_or_path), env=environments.selected())
     topology = topology_or_path
-    router = Router(topology)
+    router = shared_router(topology)
     unset = {key: value for key, value in SAFE_DEFAULTS.items() if not set_by_app(app, key)}
     app.conf.update({**unset, **celery_settings(topology, router)})
     retries.install(app, router)

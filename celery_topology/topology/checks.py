@@ -6,7 +6,6 @@ problems; `run` collects them all.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
@@ -16,7 +15,7 @@ from .document import Document
 from .errors import Problem
 from .kubechecks import kubernetes_pools
 from .model import Topology
-from .routing import Router, longest_wait, merge_retry, route_limits, task_time_limits
+from .routing import longest_task_time_limit, longest_wait, merge_retry, route_limits, shadowing, shared_router
 
 Rule = Callable[[Topology, Document], Iterator[Problem]]
 
@@ -56,7 +55,7 @@ def undeclared_queues(t: Topology, doc: Document) -> Iterator[Problem]:
 
 def beat_unconsumed(t: Topology, doc: Document) -> Iterator[Problem]:
     """A periodic task must land on a queue some pool consumes."""
-    router = Router(t)
+    router = shared_router(t)
     for name, entry in (t.beat.schedule if t.beat else {}).items():
         queue = entry.queue or router.resolve(entry.task).queue
         if queue in t.queues and not t.consumers(queue):
@@ -151,27 +150,22 @@ def beat_host(t: Topology, doc: Document) -> Iterator[Problem]:
 
 def shadowed_routes(t: Topology, doc: Document) -> Iterator[Problem]:
     """A pattern equal to an earlier one once `**` is read as `*` (error); one after `prefix*` that starts with `prefix` can never match (warning)."""
-    patterns = [k for k in t.routes if "*" in k]
-    for i, later in enumerate(patterns):
-        for earlier in patterns[:i]:
-            prefix = earlier[:-1]
-            if fnmatch.translate(earlier) == fnmatch.translate(later):
-                yield doc.problem(
-                    ("routes", later),
-                    f"same pattern as {earlier!r} to Celery ('**' is '*'): it would silently take that route's place; keep one",
-                    "route-duplicate-pattern",
-                    key=True,
-                )
-                break
-            if earlier.endswith("*") and not re.search(r"[*?\[]", prefix) and later.startswith(prefix):
-                yield doc.problem(
-                    ("routes", later),
-                    f"pattern can never match: {earlier!r} above it matches all its tasks; move it above or remove it",
-                    "route-shadowed",
-                    key=True,
-                    severity="warning",
-                )
-                break
+    for later, earlier, same in shadowing(t):
+        if same:
+            yield doc.problem(
+                ("routes", later),
+                f"same pattern as {earlier!r} to Celery ('**' is '*'): it would silently take that route's place; keep one",
+                "route-duplicate-pattern",
+                key=True,
+            )
+        else:
+            yield doc.problem(
+                ("routes", later),
+                f"pattern can never match: {earlier!r} above it matches all its tasks; move it above or remove it",
+                "route-shadowed",
+                key=True,
+                severity="warning",
+            )
 
 
 def glob_without_star(t: Topology, doc: Document) -> Iterator[Problem]:
@@ -228,8 +222,7 @@ def overridden_pool_time_limits(t: Topology, doc: Document) -> Iterator[Problem]
     for name, pool in t.pools.items():
         if pool.time_limit is None or pool.pool in ("threads", "solo", "eventlet"):
             continue  # no limit, or one not enforced at all (time-limit-unenforced says so)
-        found = task_time_limits(t, pool.queues)
-        longest = max(found, key=lambda item: item[0], default=None)
+        longest = longest_task_time_limit(t, pool.queues)
         if longest is not None and longest[0] > pool.time_limit:
             yield doc.problem(
                 ("pools", name, "time_limit"),

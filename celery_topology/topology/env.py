@@ -7,8 +7,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
 from .document import Document, Path_
 from .errors import Problem
 
@@ -20,6 +18,8 @@ def environment(doc: Document, topology: Path, environ: dict[str, str] | None) -
     env_file = topology.parent / ".env"
     merged: dict[str, str] = {}
     if env_file.is_file():
+        from dotenv import dotenv_values  # only when there is a .env: importing it costs start-up time
+
         try:
             merged = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
         except (OSError, UnicodeDecodeError) as exc:

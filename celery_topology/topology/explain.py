@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .beatlock import beat_hosts, is_locking, lock_timeout, max_loop_interval
 from .delivery import SAFE_DEFAULT_SOURCE, SAFE_DEFAULTS
 from .model import Pool, RetryPolicy, Topology
-from .routing import Router, is_celery_own, merge_retry
+from .routing import Router, is_celery_own, merge_retry, shared_router
 
 
 def mask_url(url: str) -> str:
@@ -52,7 +52,7 @@ def pool_hosts(pool: Pool) -> list[str]:
 
 def route_info(topology: Topology, task: str, router: Router | None = None) -> dict[str, Any]:
     """What the topology decides for `task`, and which pools (and hosts) run it."""
-    found = (router or Router(topology)).resolve(task)
+    found = (router or shared_router(topology)).resolve(task)
     pools = [
         {"pool": name, "hostname": topology.pool_hostname(name), "hosts": pool_hosts(topology.pools[name])}
         for name in topology.consumers(found.queue)
@@ -91,7 +91,7 @@ def route_text(info: dict[str, Any]) -> str:
 
 
 def _routes(topology: Topology) -> list[dict[str, Any]]:
-    destinations = Router(topology).destinations
+    destinations = shared_router(topology).destinations
     rows: list[dict[str, Any]] = []
     for key in [*topology.routes, None]:
         queue, priority = destinations[key]

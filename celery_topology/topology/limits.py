@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .model import Pool, Topology
-from .routing import task_time_limits
+from .routing import longest_task_time_limit
 
 DRAIN_FALLBACK = 600  # seconds granted to a pool whose tasks have no time limit at all
 KOMBU_RETRY_MAX = 30  # the longest wait between a worker's broker reconnect attempts (kombu's interval_max)
@@ -14,10 +14,11 @@ def longest_time_limit(topology: Topology, pool: Pool) -> int | None:
     """The longest hard time limit a task run by `pool` can have, in seconds; None if no task has one.
 
     The pool's own limit, the defaults' (any task can be sent to any queue), and those of the tasks
-    routed to its queues (`routing.task_time_limits`): Celery applies a task's own limit first.
+    routed to its queues (`routing.longest_task_time_limit`): Celery applies a task's own limit first.
     """
     limits = [pool.time_limit, topology.defaults.time_limit]
-    limits += [limit for limit, _ in task_time_limits(topology, pool.queues)]
+    routed = longest_task_time_limit(topology, pool.queues)
+    limits += [routed[0]] if routed is not None else []
     known = [limit for limit in limits if limit is not None]
     return max(known) if known else None
 

@@ -38,6 +38,7 @@ from .grammar import (
     is_redis_url,
 )
 from .kube import Kubernetes, Scale
+from .memo import Build, Memo, T, grouped
 from .options import Broker, QueueBinding, TaskOptions, WorkerFlags
 
 SUPPORTED_VERSION = 1
@@ -98,9 +99,11 @@ class Autoscale(Strict):
 
 
 def _each_once(queues: list[str], what: str = "queue") -> list[str]:
-    twice = next((q for i, q in enumerate(queues) if q in queues[:i]), None)
-    if twice is not None:
-        raise ValueError(f"{what} {twice!r} is listed twice; list each once")
+    seen: set[str] = set()
+    for queue in queues:
+        if queue in seen:
+            raise ValueError(f"{what} {queue!r} is listed twice; list each once")
+        seen.add(queue)
     return queues
 
 
@@ -243,6 +246,7 @@ class Topology(Strict):
         ),
     ] = {}
     _environment: str | None = PrivateAttr(default=None)
+    _derived: Memo = PrivateAttr(default_factory=Memo)
 
     @model_validator(mode="before")
     @classmethod
@@ -282,4 +286,9 @@ class Topology(Strict):
 
     def consumers(self, queue: str) -> list[str]:
         """The pools that consume `queue`, in file order."""
-        return [name for name, pool in self.pools.items() if queue in pool.queues]
+        by_queue = self.derived("consumers", lambda t: grouped((q, n) for n, p in t.pools.items() for q in p.queues))
+        return list(by_queue.get(queue, ()))
+
+    def derived(self, name: str, build: Build[T]) -> T:
+        """`build(self)`, computed once per Topology object and kept with it (an index, the router)."""
+        return self._derived.computed(self, name, build)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -46,24 +46,43 @@ def literal_prefix(pattern: str) -> str:
     return pattern[: found.start()] if found else pattern
 
 
-def celery_pattern_order(keys: Iterable[str]) -> list[str]:
-    """The glob keys in the order Celery tries them.
+def celery_patterns(translated: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """{regex: glob key} of (glob key, its regex) pairs, in the order Celery tries them.
 
     Celery's MapRoute keys its patterns by compiled regex, and fnmatch collapses `**` to `*`:
     a later key with the same regex takes the earlier one's place (`*` then `**` -> `**` first).
+    A dict does just that: a regex keeps its first place and takes its last key.
     """
-    slots: dict[str, int] = {}
-    patterns: list[str] = []
-    for key in keys:
-        if "*" not in key:
-            continue
-        regex = fnmatch.translate(key)
-        if regex in slots:
-            patterns[slots[regex]] = key
-        else:
-            slots[regex] = len(patterns)
-            patterns.append(key)
+    patterns: dict[str, str] = {}
+    for key, regex in translated:
+        patterns[regex] = key
     return patterns
+
+
+def glob_regexes(topology: Topology) -> dict[str, str]:
+    """{glob route key: its fnmatch regex} in file order, translated once per topology."""
+    return topology.derived("glob_regexes", lambda t: {k: fnmatch.translate(k) for k in t.routes if "*" in k})
+
+
+def shadowing(topology: Topology) -> Iterator[tuple[str, str, bool]]:
+    """(glob key, the first earlier glob key that takes its tasks, whether the two are one pattern to Celery).
+
+    Earlier means above it in the file; it takes the later key's tasks if Celery reads both as one
+    regex (`**` is `*`), or if it is `literal*` and `literal` starts the later key. Each key is
+    translated once and the earlier ones are looked up (by regex, by each prefix), not scanned.
+    """
+    first_by_regex: dict[str, tuple[int, str]] = {}
+    first_by_prefix: dict[str, tuple[int, str]] = {}  # literal -> first key `literal*`
+    for i, (later, regex) in enumerate(glob_regexes(topology).items()):
+        same = first_by_regex.setdefault(regex, (i, later))
+        covering = [first_by_prefix[later[:n]] for n in range(len(later) + 1) if later[:n] in first_by_prefix]
+        cover = min(covering, default=(i, later))
+        if same[0] < i and same[0] <= cover[0]:  # of one earlier key that is both, the duplicate is said
+            yield later, same[1], True
+        elif cover[0] < i:
+            yield later, cover[1], False
+        if later.endswith("*") and literal_prefix(later[:-1]) == later[:-1]:
+            first_by_prefix.setdefault(later[:-1], (i, later))
 
 
 def is_celery_own(task: str) -> bool:
@@ -84,8 +103,10 @@ class Router:
     def __init__(self, topology: Topology, cache_size: int = 65536) -> None:
         self.topology = topology
         self.exact: frozenset[str] = frozenset(k for k in topology.routes if "*" not in k)
-        self.patterns: list[str] = celery_pattern_order(topology.routes)
-        self._matchers = [re.compile(fnmatch.translate(p)).match for p in self.patterns]
+        by_regex = celery_patterns(glob_regexes(topology).items())
+        self.patterns: list[str] = list(by_regex.values())
+        self._regexes = list(by_regex)
+        self._matchers: list[Callable[[str], object] | None] = [None] * len(self._regexes)  # compiled on first use
         by_prefix: dict[str, list[int]] = {}
         for i, pattern in enumerate(self.patterns):
             by_prefix.setdefault(literal_prefix(pattern), []).append(i)
@@ -111,7 +132,10 @@ class Router:
                 break
             candidates.extend(by_prefix.get(task[:length], ()))
         for i in sorted(candidates):
-            if self._matchers[i](task):
+            matcher = self._matchers[i]
+            if matcher is None:
+                matcher = self._matchers[i] = re.compile(self._regexes[i]).match
+            if matcher(task):
                 return self.patterns[i]
         return None
 
@@ -155,25 +179,45 @@ def task_options(topology: Topology, route: Route) -> dict[str, Any]:
     return found
 
 
-def task_time_limits(topology: Topology, queues: list[str]) -> list[tuple[int, str]]:
-    """(hard time limit, where it comes from) of the tasks that land on `queues`.
+def shared_router(topology: Topology) -> Router:
+    """The topology's one Router, built on first use and shared by the checks, the plan and explain."""
+    return topology.derived("router", Router)
+
+
+def longest_task_time_limit(topology: Topology, queues: list[str]) -> tuple[int, str] | None:
+    """(hard time limit, where it comes from) of the longest-running task that lands on `queues`; None if none has one.
 
     Celery's worker applies a task's own time_limit before the pool's --time-limit
     (celery/worker/request.py: `time_limit or task.time_limit`), and `configure` gives every task
     its route's or the defaults' limit. Counted: the defaults (for the default queue), every route
-    to one of `queues`, every beat entry whose queue is one of them.
+    to one of `queues`, every beat entry whose queue is one of them; of equal limits, the first of
+    those in that order.
     """
+    longest = topology.derived("longest_time_limits", _longest_time_limits)
+    found = [longest[queue] for queue in queues if queue in longest]
+    if not found:
+        return None
+    limit, _, where = max(found, key=lambda item: (item[0], -item[1]))
+    return limit, where
+
+
+def _longest_time_limits(topology: Topology) -> dict[str, tuple[int, int, str]]:
+    """Per queue: (longest hard limit, its place in the order of `longest_task_time_limit`, where from)."""
     d = topology.defaults
-    found = [(d.time_limit, "defaults")] if d.queue in queues else []
-    for key, route in topology.routes.items():
-        if (route.queue or d.queue) in queues:
-            found.append((route_limits(topology, route)[1], f"route {key!r}"))
-    router = Router(topology, cache_size=0)
+    places: list[tuple[str, int | None, str]] = [(d.queue, d.time_limit, "defaults")]
+    places += [
+        (route.queue or d.queue, route_limits(topology, route)[1], f"route {key!r}")
+        for key, route in topology.routes.items()
+    ]
+    shared = shared_router(topology)
     for name, entry in (topology.beat.schedule if topology.beat is not None else {}).items():
-        resolved = router.resolve(entry.task)
-        if (entry.queue or resolved.queue) in queues:
-            found.append((resolved.time_limit, f"beat entry {name!r}"))
-    return [(limit, where) for limit, where in found if limit is not None]
+        resolved = shared.resolve(entry.task)
+        places.append((entry.queue or resolved.queue, resolved.time_limit, f"beat entry {name!r}"))
+    longest: dict[str, tuple[int, int, str]] = {}
+    for position, (queue, limit, where) in enumerate(places):
+        if limit is not None and (queue not in longest or limit > longest[queue][0]):
+            longest[queue] = (limit, position, where)
+    return longest
 
 
 def longest_wait(policy: RetryPolicy) -> int:
