@@ -223,6 +223,7 @@ def _limit_not_zero(seconds: int) -> int:
 
 # A task time limit: Celery reads 0 as "no limit", which every derived value (stop timeouts) would misread.
 TimeLimit = Annotated[Duration, AfterValidator(_limit_not_zero), _duration_schema(1, "; 0 is refused: leave it out")]
+PositiveDuration = Annotated[int, BeforeValidator(parse_duration), Field(ge=1, le=MAX_SECONDS), _duration_schema(1)]
 Priority = Annotated[int, Field(ge=0, le=9)]
 
 
