@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from celery_topology import load
 from celery_topology.cli import main
 from celery_topology.cluster.assess import Observation, WorkerView, assess, node_pattern, pool_of
-from celery_topology.cluster.observe import redis_queue_keys
 from celery_topology.render.mermaid import mermaid
+from celery_topology.topology.brokerkeys import redis_queue_keys
 from celery_topology.topology.explain import mask_url, route_info
 from celery_topology.topology.model import Topology
 

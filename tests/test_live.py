@@ -21,7 +21,8 @@ import redis
 from celery import Celery
 
 from celery_topology import configure, load
-from celery_topology.cluster.observe import observe, redis_queue_keys
+from celery_topology.cluster.observe import observe
+from celery_topology.topology.brokerkeys import redis_queue_keys
 
 from support import BIN, Process, RedisServer, free_port, start_worker, wait_for, worker_env
 
@@ -96,7 +97,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 def serve(cluster: Cluster) -> tuple[Process, str]:
     port = free_port()
     argv = [str(BIN / "celery-topology"), "--file", str(cluster.topology), "serve", "--port", str(port)]
-    argv += ["--timeout", "2"]
+    argv += ["--timeout", "2", "--cache", "0"]  # this test follows each change at once
     process = Process(argv, cluster.tmp / "serve.log", env=cluster.env, cwd=cluster.tmp)
     process.wait_for_output("Uvicorn running on", 60)
     return process, f"http://127.0.0.1:{port}/workers"

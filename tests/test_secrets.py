@@ -29,7 +29,7 @@ COMMANDS: dict[str, list[list[str]]] = {
     "render": [
         [verb, target, *fmt]
         for verb in ("render",)
-        for target in ("systemd", "supervisor", "kubernetes")
+        for target in ("systemd", "supervisor", "kubernetes", "prometheus")
         for fmt in ([], ["--format", "json"])
     ],
     "route": [["route", TASK], ["route", TASK, "--format", "json"]],
@@ -106,7 +106,7 @@ def test_no_command_prints_the_password(setup: Setup, broker: str) -> None:
 
 
 def test_rendered_files_hold_no_password(setup: Setup) -> None:
-    for target in ("systemd", "supervisor", "kubernetes"):
+    for target in ("systemd", "supervisor", "kubernetes", "prometheus"):
         assert setup.cli("render", target, "-o", setup.work / target).returncode == 0
     written = [p.read_text() for p in setup.work.glob("*/*")]
     assert len(written) > 5

@@ -1,4 +1,4 @@
-"""`render systemd|supervisor|kubernetes`: the files an operator installs, written, checked or printed."""
+"""`render systemd|supervisor|kubernetes|prometheus`: the files an operator installs, written, checked or printed."""
 
 from __future__ import annotations
 

@@ -97,3 +97,12 @@ def purge(url: str, queue: str | None = None) -> int:
         pipe.delete(index)
         deleted += pipe.execute()[0] if ids else 0
     return deleted
+
+
+def counts(url: str, queues: list[str]) -> dict[str, int]:
+    """Records still kept per queue (their index's scores are expiry times), read in one pipeline."""
+    pipe = client(url).pipeline(transaction=False)
+    now = time.time()
+    for queue in queues:
+        pipe.zcount(PREFIX + queue, f"({now}", "+inf")
+    return dict(zip(queues, pipe.execute(), strict=True))

@@ -6,41 +6,26 @@ Mount it into an existing FastAPI/Starlette app with one line:
 
 or run it alone with `celery-topology serve`. Health is the same judgement as
 `celery-topology status`; 503 when unhealthy, so a load balancer or probe can use it.
-The endpoints are plain functions: Starlette runs them in its thread pool, and one lock
-keeps concurrent requests from broadcasting to the workers at the same time.
+`GET /metrics` is the same look in Prometheus' text format (`metrics.py`). The endpoints are
+plain functions: Starlette runs them in its thread pool; the workers' answers to a broadcast are
+shared by all of them for `cache` seconds (`looker.py`), queue depth and age are read fresh.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from ..topology.environments import selected
 from ..topology.model import Topology
 from ..topology.validate import load, topology_path
-from .assess import Observation, assess
-from .observe import make_app, observe
-
-
-class Looker:
-    """One look at the cluster at a time, through one Celery app made from the topology."""
-
-    def __init__(self, topology: Topology, timeout: float) -> None:
-        self.topology = topology
-        self.timeout = timeout
-        self.app = make_app(topology)
-        self.lock = threading.Lock()
-
-    def look(self) -> tuple[dict[str, Any], Observation]:
-        with self.lock:
-            obs = observe(self.topology, self.timeout, self.app)
-        return assess(self.topology, obs), obs
+from .looker import DEFAULT_CACHE, Looker
+from .metrics import CONTENT_TYPE, metrics_text
 
 
 def health_body(report: dict[str, Any], workers: list[str]) -> dict[str, Any]:
@@ -60,11 +45,16 @@ def stats_body(report: dict[str, Any], stats: dict[str, dict[str, Any]]) -> dict
     }
 
 
-def workers_app(topology: Topology | str | os.PathLike[str] | None = None, timeout: float = 1.0) -> Starlette:
-    """The endpoints, at /health and /stats of wherever the app is mounted (conventionally /workers)."""
+def workers_app(
+    topology: Topology | str | os.PathLike[str] | None = None, timeout: float = 1.0, cache: float = DEFAULT_CACHE
+) -> Starlette:
+    """The endpoints, at /health, /stats and /metrics of wherever the app is mounted (conventionally /workers)."""
     if not isinstance(topology, Topology):
         topology = load(topology_path(topology), env=selected())  # the path given, else $CELERY_TOPOLOGY_FILE, ...
-    looker = Looker(topology, timeout)
+    return _app(Looker(topology, timeout, cache))
+
+
+def _app(looker: Looker) -> Starlette:
 
     def health(request: Request) -> JSONResponse:
         report, obs = looker.look()
@@ -74,9 +64,17 @@ def workers_app(topology: Topology | str | os.PathLike[str] | None = None, timeo
         report, obs = looker.look()
         return JSONResponse(stats_body(report, {name: view.stats for name, view in obs.workers.items()}))
 
-    return Starlette(routes=[Route("/health", health), Route("/stats", stats)])
+    return Starlette(routes=[Route("/health", health), Route("/stats", stats), metrics_route(looker)])
 
 
-def standalone_app(topology: Topology, timeout: float = 1.0) -> Starlette:
-    """What `celery-topology serve` runs: the endpoints under /workers."""
-    return Starlette(routes=[Mount("/workers", app=workers_app(topology, timeout))])
+def metrics_route(looker: Looker, path: str = "/metrics") -> Route:
+    def metrics(request: Request) -> Response:
+        return Response(metrics_text(looker), media_type=CONTENT_TYPE)
+
+    return Route(path, metrics)
+
+
+def standalone_app(topology: Topology, timeout: float = 1.0, cache: float = DEFAULT_CACHE) -> Starlette:
+    """What `celery-topology serve` runs: the endpoints under /workers, and /metrics where Prometheus looks."""
+    looker = Looker(topology, timeout, cache)
+    return Starlette(routes=[metrics_route(looker), Mount("/workers", app=_app(looker))])

@@ -5,25 +5,25 @@ module (the CLI does) stays fast. One look (`observe`) asks the broker:
 - `inspect().ping()` with the timeout, to learn who is online (None when nobody answers);
 - then active_queues / active / reserved / scheduled / stats addressed to exactly those
   workers with `limit=len(workers)`, so each returns as soon as they all replied;
-- queue depth: on Redis the sum of LLEN over the queue's priority sub-queues, key names
-  computed the way kombu's redis transport does (`topology/brokerkeys.py`); on RabbitMQ a passive
-  `queue_declare`, whose message count is the depth (None when the queue does not exist).
+- queue depth (`queues.py`): on Redis the sum over the queue's priority lists, key names computed
+  the way kombu does (`topology/brokerkeys.py`); on RabbitMQ a passive `queue_declare`'s message
+  count (None when the queue does not exist).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import redis
 
-from ..runtime.store import client
 from ..topology import brokers
-from ..topology.brokerkeys import redis_queue_keys
 from ..topology.explain import mask_url
 from ..topology.model import Topology
 from .assess import Observation, WorkerView
 from .beatlock import beat_status
+from .queues import queue_depths
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -40,41 +40,6 @@ def make_app(topology: Topology) -> Celery:
     app = Celery("celery-topology", set_as_current=False)
     app.conf.update(celery_settings(topology))
     return app
-
-
-def redis_depths(url: str, queues: list[str], options: dict[str, Any]) -> dict[str, int | None]:
-    """Messages waiting per queue: the sum over its priority sub-queues, read in one pipeline."""
-    pipe = client(url).pipeline(transaction=False)
-    for queue in queues:
-        for key in redis_queue_keys(queue, options):
-            pipe.llen(key)
-    sizes = iter(pipe.execute())
-    steps = len(redis_queue_keys("", options))
-    return {queue: sum(next(sizes) for _ in range(steps)) for queue in queues}
-
-
-def amqp_depths(app: Celery, queues: list[str]) -> dict[str, int | None]:
-    """Messages ready per queue by passive declare; None for a queue the broker does not have (NOT_FOUND)."""
-    depths: dict[str, int | None] = {}
-    with app.connection_for_read() as conn:
-        for queue in queues:
-            channel = conn.channel()
-            try:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
-            except conn.channel_errors:  # NOT_FOUND closes the channel
-                depths[queue] = None
-            finally:
-                channel.close()
-    return depths
-
-
-def queue_depths(topology: Topology, app: Celery, queues: list[str]) -> dict[str, int | None]:
-    if topology.broker.is_redis:
-        return redis_depths(topology.broker.url, queues, dict(app.conf.broker_transport_options or {}))
-    found = brokers.transport(topology.broker.url)
-    if found is not None and found.depth:
-        return amqp_depths(app, queues)
-    return dict.fromkeys(queues)  # a transport whose depth celery-topology cannot read (see `unsupported`)
 
 
 def unsupported(topology: Topology) -> tuple[str, ...]:
@@ -115,15 +80,23 @@ def workers(app: Celery, timeout: float) -> dict[str, WorkerView]:
     return found
 
 
-def observe(topology: Topology, timeout: float = 1.0, app: Celery | None = None) -> Observation:
-    """One look at the cluster; a broker that cannot be reached is reported, not raised."""
+def observe(
+    topology: Topology,
+    timeout: float = 1.0,
+    app: Celery | None = None,
+    ask: Callable[[], dict[str, WorkerView]] | None = None,
+) -> Observation:
+    """One look at the cluster; a broker that cannot be reached is reported, not raised.
+
+    `ask` answers who is online instead of a broadcast of our own (`looker.Looker` caches one).
+    """
     app = app or make_app(topology)
     broker = mask_url(topology.broker.url)
     cannot = unsupported(topology)
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
-        online = {} if "workers" in cannot else workers(app, timeout)
+        online = {} if "workers" in cannot else ask() if ask is not None else workers(app, timeout)
         depths = queue_depths(topology, app, sorted(topology.queues))
         beat = beat_status(topology)
     except broker_errors(app) as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from ..topology.model import Topology
-from . import kubernetes, supervisor, systemd
+from . import kubernetes, prometheus, supervisor, systemd
 from .plan import HostError, RenderedFile, RenderError
 
 Renderer = Callable[..., list[RenderedFile]]  # (topology, source, host, template_dirs, **target options)
@@ -19,6 +19,7 @@ TARGETS: dict[str, tuple[Renderer, Callable[[str], tuple[str, ...]]]] = {
     "systemd": (systemd.render, systemd.owned_patterns),
     "supervisor": (supervisor.render, supervisor.owned_patterns),
     "kubernetes": (kubernetes.render, kubernetes.owned_patterns),
+    "prometheus": (prometheus.render, prometheus.owned_patterns),
 }
 
 

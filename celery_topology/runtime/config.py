@@ -12,6 +12,8 @@ What is generated, and why (see the README and celery-facts):
   set (it would override the routes);
 - priorities 0..9 (9 most urgent) in the file, the broker's native scale on the wire:
   RabbitMQ queues get `x-max-priority`, Redis gets all ten priority steps and inverted values;
+- every published task stamped with its publish time (`marks.PUBLISHED_HEADER`, set by the
+  router, which runs on every send anyway: no signal receiver on the publish path);
 - acks late, reject on worker lost and prefetch 1 as safe defaults (`topology/delivery.py`), set
   by `configure(app)` only where the app's own configuration has not set them.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import os
 import warnings
 from datetime import timedelta
+from time import time
 from typing import Any
 
 from celery import Celery
@@ -44,6 +47,7 @@ from ..topology.routing import Router, shared_router
 from ..topology.validate import load, topology_path
 from . import beat, liveness, probe, retries
 from .beat import beat_settings
+from .marks import PUBLISHED_HEADER
 
 
 def native_priority(topology: Topology, priority: int) -> int:
@@ -83,7 +87,16 @@ class CeleryRouter:
         self, name: str, args: Any = None, kwargs: Any = None, options: Any = None, **kw: Any
     ) -> dict[str, Any]:
         queue, priority = self._answers[self.match(name)]
-        return {"queue": queue, "priority": priority}  # a new dict each time: Celery pops from it
+        now = time()
+        if options and options.get("headers"):
+            # Celery merges the caller's options over the route's: stamp a copy of the caller's headers
+            # (a retry or a dead-letter replay passes the old message's) in the send's own options.
+            options["headers"] = {**options["headers"], PUBLISHED_HEADER: now}
+        return {
+            "queue": queue,
+            "priority": priority,
+            "headers": {PUBLISHED_HEADER: now},
+        }  # a new dict: Celery pops from it
 
 
 def queues(topology: Topology) -> tuple[Queue, ...]:

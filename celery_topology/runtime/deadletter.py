@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..topology.failures import DeadLetterPolicy
 from ..topology.model import Topology
-from .marks import POLICY_MARK
+from .marks import POLICY_MARK, PUBLISHED_HEADER
 from .store import KEEP_DEFAULT, put, store_url
 
 if TYPE_CHECKING:
@@ -75,7 +75,9 @@ def record(
         "attempts": (request.retries or 0) + 1,
         "queue": queue,
         "priority": (request.delivery_info or {}).get("priority"),
-        "headers": request.headers or {},
+        "headers": {
+            k: v for k, v in (request.headers or {}).items() if k != PUBLISHED_HEADER
+        },  # a replay gets a new stamp
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

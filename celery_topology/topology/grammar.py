@@ -236,6 +236,8 @@ def _loop_not_zero(seconds: int) -> int:
 
 # beat's longest sleep: Celery reads 0 as "not set" and sleeps up to 300 s, which the lock rules would misread.
 LoopInterval = Annotated[Duration, AfterValidator(_loop_not_zero), _duration_schema(1, "; 0 is refused: leave it out")]
+
+PositiveDuration = Annotated[int, BeforeValidator(parse_duration), Field(ge=1, le=MAX_SECONDS), _duration_schema(1)]
 Priority = Annotated[int, Field(ge=0, le=9)]
 
 

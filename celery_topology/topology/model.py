@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
 
+from .alerting import DefaultTargets, PoolTargets, QueueTargets
 from .base import STRICT
 from .cron import check_cron
 from .failures import DeadLetterField, DeadLetterPolicy, LossCount
@@ -59,7 +60,7 @@ class RetryPolicy(Strict):
     errors: list[ExceptionRef] | None = None
 
 
-class Defaults(TaskOptions):
+class Defaults(TaskOptions, DefaultTargets):
     queue: QueueName = "default"
     priority: Priority = 5
     time_limit: TimeLimit | None = None
@@ -71,7 +72,7 @@ class Defaults(TaskOptions):
     create_missing_queues: bool = False
 
 
-class QueueSpec(QueueBinding):
+class QueueSpec(QueueBinding, QueueTargets):
     # RabbitMQ x-max-priority (0: a plain queue, priorities ignored); Redis ignores it.
     # Changing it on an existing RabbitMQ queue needs the queue deleted first (PRECONDITION_FAILED).
     max_priority: Annotated[int, Field(ge=0, le=255)] = 9
@@ -107,7 +108,7 @@ def _each_once(queues: list[str], what: str = "queue") -> list[str]:
     return queues
 
 
-class Pool(WorkerFlags):
+class Pool(WorkerFlags, PoolTargets):
     queues: Annotated[list[QueueName], Field(min_length=1), AfterValidator(_each_once)]
     concurrency: Annotated[int, Field(ge=1, le=1024)] | None = None
     hostname: WorkerHostname | None = None
