@@ -27,7 +27,7 @@ from ..topology.grammar import url_scheme
 from ..topology.kube import Kubernetes, Placement, Scale
 from ..topology.model import Topology
 from . import jinja
-from .plan import Plan, Program, RenderedFile, RenderError, build, stop_timeout
+from .plan import Plan, Program, RenderedFile, RenderError, build
 
 SCRATCH = "/tmp"  # a writable directory (an emptyDir) in every pod: heartbeats, temporary files
 PROBE_DIR = f"{SCRATCH}/celery-topology"
@@ -61,8 +61,16 @@ class Workload:
     triggers: tuple[Trigger, ...]
     probe: str | None  # the `celery-topology` command of the probes; None: no probes (beat)
     window: int | None  # the pool's `watchdog`: its probes' --window
+    mounts: tuple[tuple[str, str], ...]  # (volume, path): the emptyDirs where Celery writes
     labels: dict[str, str]
     selector: dict[str, str]
+
+    @property
+    def writes(self) -> str:
+        """What the emptyDirs hold, for the manifest's comment."""
+        held = ["heartbeat, temporary files"]
+        held += ["beat's schedule"] if self.program.kind == "beat" or self.program.embeds_beat else []
+        return ", ".join(held + (["the worker's pidfile, logfile or statedb"] if self.program.writable else []))
 
     def probe_argv(self, check: str) -> list[str]:
         assert self.probe is not None and self.pool is not None
@@ -107,9 +115,11 @@ def render(
     env = jinja.environment("kubernetes", template_dirs)
     env.filters["k8s"] = k8s
     env.filters["k8s_command"] = k8s_command
+    env.filters["k8s_value"] = k8s_value
     common = {
         "header": jinja.header(source),
         "plan": plan,
+        "pools": topology.pools,
         "kube": kube,
         "prefix": prefix,
         "namespace": namespace or kube.namespace,
@@ -139,6 +149,11 @@ def k8s(value: Any) -> str:
 def k8s_command(words: Sequence[str]) -> str:
     """A command as a flow list, `$` doubled so kubelet's $(VAR) expansion leaves every word as written."""
     return k8s([word.replace("$", "$$") for word in words])
+
+
+def k8s_value(text: str) -> str:
+    """An env value, `$` doubled as in a command: kubelet expands $(VAR) there too."""
+    return k8s(text.replace("$", "$$"))
 
 
 def _broker_kind(topology: Topology) -> str | None:
@@ -175,6 +190,7 @@ def _workload(topology: Topology, kube: Kubernetes, plan: Plan, program: Program
             triggers=(),
             probe=None,
             window=None,
+            mounts=_mounts(plan, program),
             labels={**selector, **extra},
             selector=selector,
         )
@@ -182,6 +198,8 @@ def _workload(topology: Topology, kube: Kubernetes, plan: Plan, program: Program
     pool = topology.pools[name]
     own = kube.pools.get(name)
     replicas = None if pool.scale is not None else (own.replicas if own and own.replicas is not None else 1)
+    if pool.beat:  # beat inside the worker: one pod, ever (validate refuses `scale` and other replica counts)
+        replicas = 1
     selector = labels(prefix, object_name("worker", name))
     return Workload(
         name=object_name(prefix, "worker", name),
@@ -189,13 +207,14 @@ def _workload(topology: Topology, kube: Kubernetes, plan: Plan, program: Program
         program=program,
         pool=name,
         replicas=replicas,
-        strategy="RollingUpdate",
+        strategy="Recreate" if pool.beat else "RollingUpdate",
         pod=_pod(kube, own),
-        grace=stop_timeout(topology, pool),
+        grace=program.stop_timeout,
         scale=pool.scale,
         triggers=_triggers(topology, name) if pool.scale is not None else (),
         probe=_probe_command(plan),
         window=pool.watchdog,
+        mounts=_mounts(plan, program),
         labels={**selector, **extra},
         selector=selector,
     )
@@ -215,6 +234,21 @@ def _pod(kube: Kubernetes, own: Placement | None) -> dict[str, Any]:
             for t in tolerations
         ],
     }
+
+
+def _mounts(plan: Plan, program: Program) -> tuple[tuple[str, str], ...]:
+    """The scratch directory; beat's state where beat runs (alone or in a worker); each directory of the worker's
+    pidfile, logfile and statedb (validate refuses one that would hide the image's code). A directory inside one
+    already mounted needs no volume of its own."""
+    wanted = [("scratch", SCRATCH)]
+    if program.kind == "beat" or program.embeds_beat:
+        wanted.append(("state", plan.state_directory))
+    wanted += [(f"files-{i}", path) for i, path in enumerate(program.writable)]
+    mounts: list[tuple[str, str]] = []
+    for volume, path in wanted:
+        if not any(path == held or path.startswith(held.rstrip("/") + "/") for _, held in mounts):
+            mounts.append((volume, path))
+    return tuple(mounts)
 
 
 def _probe_command(plan: Plan) -> str:

@@ -5,12 +5,12 @@ A target module (systemd, supervisor) turns a `Plan` into files; nothing here kn
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, replace
 
 from ..topology.beatlock import beat_hosts, failover, is_locking, max_loop_interval, scheduler_path
 from ..topology.limits import longest_task, watchdog_seconds
 from ..topology.model import Deploy, Pool, Topology
+from ..topology.options import written_directory
 
 STOP_MARGIN = 30  # seconds between a task's hard time limit and the init system's SIGKILL
 
@@ -167,8 +167,7 @@ def worker_flags(pool: Pool) -> list[str]:
         ("--beat", pool.beat),
     )
     flags += [flag for flag, on in switches if on]
-    files = (("statedb", pool.statedb), ("pidfile", pool.pidfile), ("logfile", pool.logfile))
-    flags += [f"--{option}={path}" for option, path in files if path is not None]
+    flags += [f"--{option}={path}" for option, path in pool.files.items()]
     if pool.disable_rate_limits:  # no flag of its own: Celery reads `namespace.setting=value` after the options
         flags.append("worker.disable_rate_limits=true")
     return flags
@@ -181,7 +180,6 @@ def _with_schedule(program: Program, schedule: str) -> Program:
 
 
 def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Program:
-    files = (pool.statedb, pool.pidfile, pool.logfile)
     return Program(
         name=f"{topology.unit_prefix}-worker-{name}",
         kind="worker",
@@ -191,7 +189,7 @@ def _worker(topology: Topology, deploy: Deploy, name: str, pool: Pool) -> Progra
         watchdog=watchdog_seconds(topology, pool),
         environment=tuple(pool.environment.items()),
         nice=pool.nice,
-        writable=tuple(dict.fromkeys(posixpath.dirname(f) for f in files if f is not None)),
+        writable=tuple(dict.fromkeys(written_directory(f) for f in pool.files.values())),
         embeds_beat=pool.beat,
     )
 

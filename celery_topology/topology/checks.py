@@ -13,7 +13,7 @@ from . import checks_real
 from .beatlock import beat_rules
 from .document import Document
 from .errors import Problem
-from .kubechecks import kubernetes_pools
+from .kubechecks import embedded_beat_replicas, kubernetes_pod_fit, kubernetes_pools
 from .model import Topology
 from .routing import longest_task_time_limit, longest_wait, merge_retry, route_limits, shadowing, shared_router
 
@@ -264,6 +264,8 @@ RULES: tuple[Rule, ...] = (
     overridden_pool_time_limits,
     dead_letters_kept_nowhere,
     kubernetes_pools,
+    embedded_beat_replicas,
+    kubernetes_pod_fit,
     *checks_real.RULES,
 )
 

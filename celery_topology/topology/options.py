@@ -161,3 +161,17 @@ class WorkerFlags(Strict):
     stop_timeout: Duration | None = None  # overrides the one derived from the time limits
     beat: bool = False  # beat embedded in this pool's worker (-B)
     disable_rate_limits: bool = False
+
+    @property
+    def files(self) -> dict[str, str]:
+        """The files the worker writes, by key, in command-line order."""
+        found = (("statedb", self.statedb), ("pidfile", self.pidfile), ("logfile", self.logfile))
+        return {key: path for key, path in found if path is not None}
+
+
+def written_directory(path: str) -> str:
+    """The directory a worker's file is written in, cut before the first part holding a Celery `%` placeholder
+    (`/var/log/%n/w.log`: `/var/log`), since Celery expands it per node."""
+    parts = path.split("/")[:-1]
+    fixed = next((i for i, part in enumerate(parts) if "%" in part), len(parts))
+    return "/".join(parts[:fixed]) or "/"
