@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,28 @@ def test_graph_links_routes_queues_pools_hosts_and_beat(topology: Topology) -> N
     assert "q3 --> p3" in text and "q4 --> p3" in text and "p3 --> h0" in text
     code, out = run("graph", "--fence")
     assert code == 0 and out.startswith("```mermaid\nflowchart LR\n") and out.endswith("```\n")
+
+
+def test_graph_shows_beat_its_scheduler_and_hosts(tmp_path: Path) -> None:
+    """The one beat on its machine; redbeat's standbys on each of beat.hosts, failover noted; beat inside a pool."""
+    plain = mermaid(load(ROOT / "topology.yaml", environ={}))
+    assert 's0(["beat<br/>scheduler celery: a schedule file, one beat only"])\n  s0 --> h0\n' in plain
+    production = mermaid(load(ROOT / "topology.yaml", environ={}, env="production"))
+    assert 's0(["beat<br/>scheduler redbeat: locking, one sends, failover 75s"])' in production
+    beat_hosts = re.findall(r"^  s0 --> (h[0-9]+)$", production, re.MULTILINE)
+    host_nodes = dict(re.findall(r'^  (h[0-9]+)\{\{"([^"]+)"\}\}$', production, re.MULTILINE))
+    assert [host_nodes[h] for h in beat_hosts] == ["worker-1", "worker-2"]
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "version: 1\napp: a\nbroker: {url: 'redis://localhost:6379/0'}\nqueues: {default: {}}\n"
+        "pools: {p_1: {queues: [default], hosts: [m1], beat: true}}\n"
+        "beat: {scheduler: 'django', schedule: {tick: {task: a.tick, every: 60}}}\n"
+    )
+    embedded = mermaid(load(path, environ={}))
+    assert 's0(["beat<br/>scheduler django: no lock, one beat only"])\n  s0 -.->|inside| p0\n  h0{{' in embedded
+    for chart in (plain, production, embedded):
+        done = mermaid_parse(chart)
+        assert done.returncode == 0, done.stderr
 
 
 MERMAID = ROOT / "tests" / "mermaid"  # mermaid's own parser under node: `npm ci --prefix tests/mermaid`

@@ -45,7 +45,7 @@ hostnames = st.tuples(part, st.one_of(st.none(), part)).map(
 hostnames = hostnames.filter(lambda h: h[0] not in "-." and len(h) <= 200)
 pool_names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", fullmatch=True)
 NODE = re.compile(r'^  ([a-z][0-9]+)[\[(>{]*"([^"\n]*)"', re.MULTILINE)  # a node's id and its quoted label
-ENTITIES = {"35": "#", "quot": '"', "lt": "<", "gt": ">", "amp": "&"}
+ENTITIES = {"35": "#", "quot": '"', "lt": "<", "gt": ">", "amp": "&", "96": "`"}
 
 
 def decode(text: str) -> str:
@@ -92,7 +92,7 @@ def option(argv: list[str] | tuple[str, ...], name: str) -> str:
 
 @SETTINGS
 @example(
-    queues=["edx.lms.core.default", "build:large", "50%$HOME", 'it\'s"q";#x', LONG_QUEUE],
+    queues=["edx.lms.core.default", "build:large", "50%$HOME", 'it\'s"q";#x', "`md`", LONG_QUEUE],
     beats=["poll SES account reputation", "a" * 200],
     hostname="worker_a.%h",
     pool="w.1",
@@ -147,11 +147,12 @@ def test_names_survive_every_target(
     chart = mermaid(topology)
     parsed = mermaid_parse(chart)
     assert parsed.returncode == 0, parsed.stderr
-    assert len(chart.splitlines()) == 1 + 2 + len(beats) + len(queues) + 1 + len(queues) + 1 + 1
+    assert len(chart.splitlines()) == 1 + 2 + len(beats) + len(queues) + 1 + len(queues) + 1 + 2 + 1
     nodes = {node: [decode(part) for part in label.split("<br/>")] for node, label in NODE.findall(chart)}
     assert [nodes[f"q{i}"] for i in range(len(queues))] == [[q] for q in queues]
     assert [nodes[f"b{i}"][0] for i in range(len(beats))] == [f"beat {b}" for b in beats]
     assert nodes["p0"][0] == f"pool {pool}" and nodes["p0"][1].startswith(f"{hostname} x")
+    assert nodes["s0"] == ["beat", "scheduler celery: a schedule file, one beat only"]
 
     # Celery: the beat schedule carries every name as written.
     assert list(config["beat_schedule"]) == beats

@@ -72,6 +72,7 @@ def test_corpus_covers_every_problem_code() -> None:
             "document.py",
             "beatlock.py",
             "environments.py",
+            "kubechecks.py",
         )
     )
     emitted = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', sources))

@@ -1,19 +1,22 @@
-"""A Mermaid flowchart of the topology: routes -> queues -> pools -> hosts, and beat entries. Pure.
+"""A Mermaid flowchart of the topology: routes -> queues -> pools -> hosts, and beat: its entries, and the beat
+process with its scheduler (a locking one noted) on its hosts, or inside the pool that embeds it. Pure.
 
 GitHub renders a ```mermaid block in Markdown. Node ids are positional (r0, q0, p0, h0,
-b0) so no name or glob character can break the syntax; labels are quoted, and `#`, `"`, `<`, `>`
-and `&` in names are written as Mermaid's entity codes (`#quot;`...).
+b0, s0) so no name or glob character can break the syntax; labels are quoted, and `#`, `"`, `<`, `>`,
+`&` and a backtick in names are written as Mermaid's entity codes (`#quot;`...).
 """
 
 from __future__ import annotations
 
-from ..topology.model import Topology
+from ..topology.beatlock import beat_hosts, failover, is_locking
+from ..topology.model import Beat, Topology
 from ..topology.routing import Router, shared_router
+from .plan import singleton_host
 
 ANY_HOST = "every machine the unit is installed on"
 
 
-_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;"}
+_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;"}  # ` opens Markdown
 
 
 def _label(*lines: str) -> str:
@@ -23,7 +26,22 @@ def _label(*lines: str) -> str:
 
 def _hosts(topology: Topology) -> list[str]:
     names = {host for pool in topology.pools.values() for host in pool.hosts or [ANY_HOST]}
-    return sorted(names, key=lambda h: (h == ANY_HOST, h))
+    return sorted(names | set(_beat_hosts(topology)), key=lambda h: (h == ANY_HOST, h))
+
+
+def _beat_hosts(topology: Topology) -> list[str]:
+    """Where a beat process of its own runs, as the rendered units place it (none: beat is embedded or absent)."""
+    if topology.beat is None or any(pool.beat for pool in topology.pools.values()):
+        return []
+    singleton = singleton_host(topology)
+    return beat_hosts(topology) or [singleton if singleton is not None else ANY_HOST]
+
+
+def _scheduler(beat: Beat) -> str:
+    if is_locking(beat):
+        return f"scheduler {beat.scheduler}: locking, one sends, failover {failover(beat)}s"
+    what = "a schedule file" if beat.scheduler == "celery" else "no lock"
+    return f"scheduler {beat.scheduler}: {what}, one beat only"
 
 
 def mermaid(topology: Topology) -> str:
@@ -40,6 +58,10 @@ def mermaid(topology: Topology) -> str:
         lines.append(f"  {pool_id[name]}[{_label(f'pool {name}', f'{topology.pool_hostname(name)} x{size}')}]")
         lines += [f"  {queue_id[queue]} --> {pool_id[name]}" for queue in pool.queues]
         lines += [f"  {pool_id[name]} --> {host_id[host]}" for host in pool.hosts or [ANY_HOST]]
+    if topology.beat is not None:
+        lines.append(f"  s0([{_label('beat', _scheduler(topology.beat))}])")
+        lines += [f"  s0 -.->|inside| {pool_id[name]}" for name, pool in topology.pools.items() if pool.beat]
+        lines += [f"  s0 --> {host_id[host]}" for host in _beat_hosts(topology)]
     lines += [f"  {node}{{{{{_label(host)}}}}}" for host, node in host_id.items()]
     return "\n".join(lines) + "\n"
 
