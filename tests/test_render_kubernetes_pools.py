@@ -154,17 +154,6 @@ def test_pool_keys_reach_the_pod(tmp_path: Path) -> None:
                 kubernetes_validate.validate(doc, KUBERNETES_VERSIONS[-1], strict=True)
 
 
-def test_render_env_sets_the_environment_in_every_pod() -> None:
-    docs = manifests(ROOT / "topology.yaml", env="production")
-    for name, deployment in deployments(docs).items():
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        assert {"name": "CELERY_TOPOLOGY_ENV", "value": "production"} in container["env"], name
-    base = deployments(manifests(ROOT / "topology.yaml"))
-    for deployment in base.values():
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        assert "CELERY_TOPOLOGY_ENV" not in [e["name"] for e in container["env"]]
-
-
 def test_pod_warnings_only_where_kubernetes_is_deployed(tmp_path: Path) -> None:
     """The same file without deploy.kubernetes: nice and logfile are the init system's, no warning."""
     source = ROOT / "tests/data/valid/kubernetes-pod-warnings.yaml"
