@@ -23,9 +23,9 @@ from test_render_run import for_this_machine, parsed_programs, supervisord_conf
 from test_render_systemd import install, verify
 
 from celery_topology import celery_settings, load
-from celery_topology.cluster.observe import redis_queue_keys
 from celery_topology.render import render
 from celery_topology.render.mermaid import mermaid
+from celery_topology.topology.brokerkeys import redis_queue_keys
 
 from support import run_cli, systemd_words
 
