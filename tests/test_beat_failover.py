@@ -19,7 +19,7 @@ import pytest
 
 from celery_topology import load
 from celery_topology.cluster.beatlock import beat_status, doctor_findings, lock_state
-from celery_topology.cluster.observe import redis_depths
+from celery_topology.cluster.queues import redis_read
 from celery_topology.render import render
 
 from support import BIN, Process, RedisServer, run_cli, systemd_words, wait_for, worker_env
@@ -71,7 +71,7 @@ def start_beat(tmp_path: Path, redis: RedisServer, name: str, host: str) -> Proc
 
 
 def published(redis: RedisServer) -> int:
-    return redis_depths(redis.url, ["default"], {"priority_steps": list(range(10))})["default"] or 0
+    return redis_read(redis.url, ["default"], {"priority_steps": list(range(10))})["default"].depth or 0
 
 
 @pytest.fixture

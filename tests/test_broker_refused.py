@@ -72,7 +72,8 @@ def test_a_refused_broker_reads_as_unreachable(
         broker = request.getfixturevalue("redis_with_password")
     path = tmp_path / "topology.yaml"
     path.write_text(TOPOLOGY)
-    env = worker_env(broker, path)
+    (tmp_path / "probe_app.py").write_text("from celery import Celery\n\napp = Celery('probe')\n")  # doctor imports it
+    env = worker_env(broker, path, PYTHONPATH=str(tmp_path))
 
     code, report, _ = json_of("status", "--timeout", "2", path=path, env=env)
     assert code == 1 and report["healthy"] is False
