@@ -28,6 +28,13 @@ from .routes import read_routes
 
 LIMITS = {"task_time_limit": "time_limit", "task_soft_time_limit": "soft_time_limit"}
 NAMED_SCHEDULERS = {path.replace(":", "."): name for name, path in SCHEDULERS.items()}
+WORKER_SETTINGS = {  # what a worker reads from the app's configuration -> the pool key that puts it on its command line
+    "worker_concurrency": "concurrency",
+    "worker_prefetch_multiplier": "prefetch_multiplier",
+    "worker_max_tasks_per_child": "max_tasks_per_child",
+    "worker_max_memory_per_child": "max_memory_per_child",
+    "worker_disable_rate_limits": "disable_rate_limits",
+}
 KEPT_IN_APP = ("accept_content", "result_serializer", "result_accept_content")
 
 
@@ -161,6 +168,11 @@ def read_defaults(app: Celery, redis: bool, draft: Draft) -> dict[str, Any]:
     for setting, key in LIMITS.items():
         if conf[setting]:
             defaults[key] = int(conf[setting])
+    if not (redis or is_redis_url(str(conf.result_backend or ""))):
+        defaults["dead_letter"] = "off"
+        draft.note(
+            ("defaults", "dead_letter"), "the app keeps no dead letters: give a Redis result_backend to keep them"
+        )
     defaults.update(from_settings(app, draft))
     for setting, safe in SAFE_DEFAULTS.items():
         if setting.startswith("task_") and conf[setting] != safe and not set_by_app(app, setting):
@@ -222,4 +234,7 @@ def read_app(app: Celery, spec: str) -> Draft:
     if beat is not None:
         data["beat"] = beat
     draft.data = without_secrets(data, draft)
+    settings = {setting: key for setting, key in WORKER_SETTINGS.items() if set_by_app(app, setting)}
+    consumed = list(app.amqp.queues)  # what `celery worker` without -Q consumes
+    draft.pool_defaults = {"queues": consumed, **{k: app.conf[s] for s, k in settings.items() if app.conf[s]}}
     return draft
