@@ -212,3 +212,22 @@ def test_a_transient_exchange_and_a_free_text_beat_name(tmp_path: Path) -> None:
     result = run_cli("import", app, "-o", "topology.yaml", "--verify-only", cwd=tmp_path, env=_env())
     assert result.returncode == 1, result.stdout
     assert "DIFFERENT task taiga.webhooks.tasks.change_webhook: delivery_mode: app 1, topology 2" in result.stdout
+
+
+def test_an_app_that_fails_to_import_is_reported_where_it_fails(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text(
+        f"import celery\nraise RuntimeError('no broker at redis://:{SECRET}@cache:6379/0')\n"
+    )
+    (tmp_path / "typo.py").write_text("import celery\ndef f(:\n")
+    reasons = {
+        "broken": f"{tmp_path}/broken.py:2: cannot import broken:app as `celery -A broken:app` would:"
+        " RuntimeError: no broker at redis://:***@cache:6379/0",
+        "typo": f"{tmp_path}/typo.py:2:7: cannot import typo:app",
+        "missing": "cannot import missing:app as `celery -A missing:app` would: ModuleNotFoundError",
+    }
+    for module, reason in reasons.items():
+        result = run_cli("import", f"{module}:app", cwd=tmp_path, env=_env())
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(reason), result.stderr
+        assert "Traceback" not in result.stderr and SECRET not in result.stderr
+        assert not (tmp_path / "topology.yaml").exists()
