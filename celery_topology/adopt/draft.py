@@ -21,6 +21,7 @@ class Draft:
     data: dict[str, Any] = field(default_factory=dict)
     notes: dict[Path, list[str]] = field(default_factory=dict)  # comments written above a key
     unconverted: list[str] = field(default_factory=list)  # reported on stderr and at the top of the file
+    pool_defaults: dict[str, Any] = field(default_factory=dict)  # the app's worker_* settings, under each pool
 
     def note(self, path: Path, text: str) -> None:
         self.notes.setdefault(path, []).append(text)

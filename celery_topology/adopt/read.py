@@ -15,16 +15,27 @@ from celery import Celery
 from celery.app.utils import find_app
 from kombu.entity import Queue
 
-from ..runtime.config import CeleryRouter
+from ..runtime.config import CeleryRouter, set_by_app
 from ..topology import brokers
 from ..topology.brokerkeys import PRIORITY_LEVELS
 from ..topology.delivery import SAFE_DEFAULTS
 from ..topology.grammar import is_redis_url
+from ..topology.model import SCHEDULERS
 from .beat import beat_entry
 from .draft import Draft, Unreadable, without_password, without_secrets
+from .options import from_settings, read_annotations
 from .routes import read_routes
 
 LIMITS = {"task_time_limit": "time_limit", "task_soft_time_limit": "soft_time_limit"}
+NAMED_SCHEDULERS = {path.replace(":", "."): name for name, path in SCHEDULERS.items()}
+WORKER_SETTINGS = {  # what a worker reads from the app's configuration -> the pool key that puts it on its command line
+    "worker_concurrency": "concurrency",
+    "worker_prefetch_multiplier": "prefetch_multiplier",
+    "worker_max_tasks_per_child": "max_tasks_per_child",
+    "worker_max_memory_per_child": "max_memory_per_child",
+    "worker_disable_rate_limits": "disable_rate_limits",
+}
+KEPT_IN_APP = ("accept_content", "result_serializer", "result_accept_content")
 
 
 def load_app(spec: str) -> Celery:
@@ -108,9 +119,8 @@ def _own(app: Celery) -> CeleryRouter | None:
 def read_queues(app: Celery, redis: bool, draft: Draft) -> dict[str, Any]:
     """Every queue the app declares, and the default one; a queue's exchange only where it is not its own direct one."""
     conf = app.conf
-    declared = list(conf.task_queues or ())
-    names = [q.name for q in declared]
-    if conf.task_default_queue not in names:
+    declared = list(app.amqp.queues.values())  # as Celery binds them: the default exchange where none is given
+    if conf.task_default_queue not in app.amqp.queues:
         declared.insert(0, Queue(conf.task_default_queue))  # type: ignore[no-untyped-call]
     queues: dict[str, Any] = {}
     for queue in declared:
@@ -123,7 +133,8 @@ def read_queues(app: Celery, redis: bool, draft: Draft) -> dict[str, Any]:
             spec["exchange_type"] = exchange.type
         if queue.routing_key and queue.routing_key != queue.name:
             spec["routing_key"] = queue.routing_key
-        if getattr(exchange, "delivery_mode", None) == 1 or getattr(queue, "delivery_mode", None) == 1:
+        mode = getattr(exchange, "delivery_mode", None) or conf.task_default_delivery_mode  # as Celery sends
+        if mode in (1, "transient"):
             spec["delivery_mode"] = "transient"
         arguments = dict(queue.queue_arguments or {})
         maximum = arguments.pop("x-max-priority", conf.task_queue_max_priority)
@@ -157,12 +168,27 @@ def read_defaults(app: Celery, redis: bool, draft: Draft) -> dict[str, Any]:
     for setting, key in LIMITS.items():
         if conf[setting]:
             defaults[key] = int(conf[setting])
+    if not (redis or is_redis_url(str(conf.result_backend or ""))):
+        defaults["dead_letter"] = "off"
+        draft.note(
+            ("defaults", "dead_letter"), "the app keeps no dead letters: give a Redis result_backend to keep them"
+        )
+    defaults.update(from_settings(app, draft))
     for setting, safe in SAFE_DEFAULTS.items():
-        if setting.startswith("task_") and conf[setting] != safe:
+        if setting.startswith("task_") and conf[setting] != safe and not set_by_app(app, setting):
             draft.note(
                 ("defaults",),
-                f"the app runs {setting}={conf[setting]}; celery-topology sets {safe} where the app does not",
+                f"the app runs Celery's {setting}={conf[setting]}; celery-topology sets {safe} where the app does not",
             )
+    if set_by_app(app, "task_create_missing_queues") and conf.task_create_missing_queues:
+        draft.note(
+            ("defaults",),
+            "the app creates missing queues; every queue its routes and beat name is declared here, and a typo"
+            " now fails loudly: set create_missing_queues: true if it makes queues at run time",
+        )
+    kept = [setting for setting in KEPT_IN_APP if set_by_app(app, setting)]
+    if kept:
+        draft.note(("defaults",), f"the app's {', '.join(kept)} have no topology key: keep them in its configuration")
     return defaults
 
 
@@ -175,7 +201,16 @@ def read_beat(app: Celery, redis: bool, draft: Draft) -> dict[str, Any] | None:
         written = beat_entry(name, entry, priority_reader(redis), draft)
         if written is not None:
             schedule[name] = written
-    return {"timezone": str(app.conf.timezone or "UTC"), "schedule": schedule}
+    beat: dict[str, Any] = {"timezone": str(app.conf.timezone or "UTC")}
+    scheduler = app.conf.beat_scheduler
+    if set_by_app(app, "beat_scheduler"):
+        if isinstance(scheduler, str):
+            beat["scheduler"] = NAMED_SCHEDULERS.get(scheduler.replace(":", "."), scheduler)
+        else:
+            draft.refuse(f"beat_scheduler {getattr(scheduler, '__qualname__', scheduler)!r}: name it as an import path")
+    if set_by_app(app, "beat_max_loop_interval") and app.conf.beat_max_loop_interval:
+        beat["max_loop_interval"] = int(app.conf.beat_max_loop_interval)
+    return {**beat, "schedule": schedule}
 
 
 def read_app(app: Celery, spec: str) -> Draft:
@@ -191,7 +226,7 @@ def read_app(app: Celery, spec: str) -> Draft:
         queue = body if isinstance(body, str) else body.get("queue")
         if queue is not None and queue not in data["queues"]:
             data["queues"][queue] = {} if redis else {"max_priority": 0}
-    data["routes"] = routes
+    data["routes"] = read_annotations(app, routes, data["defaults"], draft)
     beat = read_beat(app, redis, draft)
     for entry in (beat or {}).get("schedule", {}).values():
         if entry.get("queue") and entry["queue"] not in data["queues"]:
@@ -199,4 +234,7 @@ def read_app(app: Celery, spec: str) -> Draft:
     if beat is not None:
         data["beat"] = beat
     draft.data = without_secrets(data, draft)
+    settings = {setting: key for setting, key in WORKER_SETTINGS.items() if set_by_app(app, setting)}
+    consumed = list(app.amqp.queues)  # what `celery worker` without -Q consumes
+    draft.pool_defaults = {"queues": consumed, **{k: app.conf[s] for s, k in settings.items() if app.conf[s]}}
     return draft

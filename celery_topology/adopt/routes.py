@@ -96,7 +96,12 @@ def read_routes(app: Celery, file_priority: Callable[[int], int], draft: Draft) 
             if body is not None:
                 routes[key] = body
         unanswered = [name for name in unanswered if matching_key(routes, name) is None]
-    return {key: body["queue"] if list(body) == ["queue"] else body for key, body in routes.items()}
+    return {key: compact(body) for key, body in routes.items()}
+
+
+def compact(body: dict[str, Any]) -> Any:
+    """A route as the file writes it: its queue name alone when it has nothing else."""
+    return body["queue"] if list(body) == ["queue"] else body
 
 
 def matching_key(routes: dict[str, Any], name: str) -> str | None:

@@ -15,8 +15,9 @@ from typing import Any
 from celery import Celery, Task
 from celery.app.annotations import resolve_all
 from celery.schedules import crontab, schedule
+from kombu.entity import DELIVERY_MODES, Queue
 
-from ..runtime.config import configure
+from ..runtime.config import configure, set_by_app
 from ..runtime.retries import apply_policy
 from ..runtime.taskoptions import set_by_code
 from ..topology.credentials import is_secret
@@ -43,8 +44,16 @@ def delivery(app: Celery, name: str) -> dict[str, Any]:
         "exchange_type": queue.exchange.type if queue.exchange else "",
         "routing_key": options.get("routing_key") or queue.routing_key,
         "queue_arguments": dict(queue.queue_arguments or {}),
+        "delivery_mode": _delivery_mode(app, options, queue),
         "priority": 0 if priority is None else priority,  # no priority: what both brokers read as 0
     }
+
+
+def _delivery_mode(app: Celery, options: dict[str, Any], queue: Queue) -> Any:
+    """The delivery mode a send carries, as Celery's `send_task_message` picks it (1 transient, 2 persistent)."""
+    mode = options.get("delivery_mode") or getattr(queue.exchange, "delivery_mode", None)
+    mode = mode or app.conf.task_default_delivery_mode
+    return DELIVERY_MODES.get(mode, mode)
 
 
 def _retries(task: Task) -> dict[str, Any]:
@@ -59,11 +68,23 @@ def task_options(task: Task) -> dict[str, Any]:
     return {**{key: getattr(task, key, None) for key in OPTIONS}, **_retries(task)}
 
 
-def _code_options(task: Task) -> dict[str, Any]:
-    """What the task's own code sets (not the app's annotations or settings)."""
+def _annotated(task: Task) -> dict[str, Any]:
+    """What the app's `task_annotations` set on `task`, as Celery applies them (its exact name, then '*')."""
     annotated: dict[str, Any] = {}
     for layer in resolve_all(task.app.annotations, task):
         annotated.update(layer)
+    return annotated
+
+
+def _celery_default(task: Task, key: str) -> bool:
+    """True when `task`'s `key` is Celery's own default: neither its code, the app's settings nor an annotation set it."""
+    setting = SAFE_OPTIONS[key]
+    return not (set_by_code(task, key) or set_by_app(task.app, setting) or key in _annotated(task))
+
+
+def _code_options(task: Task) -> dict[str, Any]:
+    """What the task's own code sets (not the app's annotations or settings)."""
+    annotated = _annotated(task)
     keys = (*OPTIONS, *SAFE_OPTIONS, "autoretry_for", "retry_backoff", "retry_backoff_max", "retry_jitter")
     keys += ("queue", "priority", "exchange", "routing_key")
     return {
@@ -150,6 +171,18 @@ def _masked(value: Any) -> Any:
     return value
 
 
+def _safe_options(before: Task, after: Task, changed: list[str]) -> list[str]:
+    """Differences in acks_late and reject_on_worker_lost, except the safe defaults turned on where Celery's own held."""
+    found = []
+    for key, setting in SAFE_OPTIONS.items():
+        theirs, ours = bool(getattr(before, key)), bool(getattr(after, key))
+        if theirs != ours and ours == SAFE_DEFAULTS[setting] and _celery_default(before, key):
+            changed.append(key)
+        elif theirs != ours:
+            found.append(f"task {before.name}: {key}: app {theirs!r}, topology {ours!r}")
+    return found
+
+
 def compare(original: Celery, topology: Topology) -> tuple[list[str], list[str]]:
     """(differences, safe defaults applied on purpose) between `original` and an app configured from `topology`."""
     fresh = fresh_app(original, topology)
@@ -163,9 +196,7 @@ def compare(original: Celery, topology: Topology) -> tuple[list[str], list[str]]
         differences += _diff(f"task {name}", delivery(original, name), delivery(fresh, name))
         if not name.startswith("celery."):
             differences += _diff(f"task {name}", task_options(before), task_options(after))
-            for key, setting in SAFE_OPTIONS.items():
-                if bool(getattr(before, key)) != getattr(after, key) and getattr(after, key) == SAFE_DEFAULTS[setting]:
-                    changed.append(key)
+            differences += _safe_options(before, after, changed)
     theirs, ours = dict(original.conf.beat_schedule or {}), dict(fresh.conf.beat_schedule or {})
     for name, entry in theirs.items():
         if name not in ours:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -25,6 +26,18 @@ OPTIONS = {
     "--soft-time-limit": "soft_time_limit",
     "-l": "loglevel",
     "--loglevel": "loglevel",
+    "-O": "optimization",
+    "--optimization": "optimization",
+}
+# options without a value -> the pool key they turn on
+SWITCHES = {
+    "-B": "beat",
+    "--beat": "beat",
+    "-E": "events",
+    "--task-events": "events",
+    "--without-gossip": "without_gossip",
+    "--without-mingle": "without_mingle",
+    "--without-heartbeat": "without_heartbeat",
 }
 INTEGERS: tuple[str, ...] = ("concurrency", "prefetch_multiplier", "max_tasks_per_child", "max_memory_per_child")
 INTEGERS += ("time_limit", "soft_time_limit")
@@ -57,11 +70,16 @@ def _whole(line: str, option: str, value: str) -> int:
 
 
 def pool_from_command(line: str, default_queue: str, draft: Draft) -> dict[str, Any]:
-    """One pool from `celery -A app worker -Q a,b -c 4 -n name@%h ...`."""
+    """One pool from `celery -A app worker -Q a,b -c 4 -n name@%h ...`; its options over the app's worker settings."""
     words = shlex.split(line)
     after = words[words.index("worker") + 1 :] if "worker" in words else words
-    pool: dict[str, Any] = {"queues": [default_queue]}
+    pool: dict[str, Any] = {"queues": [default_queue], **draft.pool_defaults}  # no -Q: the app's queues
+    if words[:2] == ["nice", "-n"] and len(words) > 2:  # `nice -n 10 celery ... worker`: the pool's niceness
+        pool["nice"] = _whole(line, "nice -n", words[2])
     for option, value in _pairs(after):
+        if option in SWITCHES and value is None:
+            pool[SWITCHES[option]] = True
+            continue
         key = OPTIONS.get(option)
         if key is None or value is None:
             draft.refuse(f"worker {line!r}: {option} is not kept in the pool; add it by hand")
@@ -71,6 +89,7 @@ def pool_from_command(line: str, default_queue: str, draft: Draft) -> dict[str, 
         elif key == "autoscale":
             high, _, low = value.partition(",")
             pool["autoscale"] = {"min": _whole(line, option, low or "0"), "max": _whole(line, option, high)}
+            pool.pop("concurrency", None)  # the app's worker_concurrency; autoscale's max is the ceiling
         elif key in INTEGERS:
             pool[key] = _whole(line, option, value)
         else:
@@ -79,7 +98,7 @@ def pool_from_command(line: str, default_queue: str, draft: Draft) -> dict[str, 
 
 
 def pool_name(pool: dict[str, Any], taken: set[str]) -> str:
-    base = str(pool.get("hostname", "")).split("@")[0] or pool["queues"][0]
+    base = re.sub(r"%[hnd]", "", str(pool.get("hostname", "")).split("@")[0]) or pool["queues"][0]
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in base.lower()).strip("-_") or "pool"
     if not name[0].isalpha():
         name = f"pool-{name}"
@@ -92,7 +111,7 @@ def pool_name(pool: dict[str, Any], taken: set[str]) -> str:
 def read_pools(commands: list[str], queues: list[str], default_queue: str, draft: Draft) -> dict[str, Any]:
     if not commands:
         draft.note(("pools",), "one pool consumes every queue: split it by --worker command lines or by hand")
-        return {"all": {"queues": list(queues)}}
+        return {"all": {**draft.pool_defaults, "queues": list(queues)}}
     pools: dict[str, Any] = {}
     for line in commands:
         pool = pool_from_command(line, default_queue, draft)

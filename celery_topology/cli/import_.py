@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,14 +42,14 @@ if TYPE_CHECKING:
 def import_(app: str, output: str, workers: tuple[str, ...], verify: bool, force: bool, verify_only: bool) -> None:
     """Read the Celery app APP (package.module:app) and write its topology."""
     from ..adopt.emit import emit
-    from ..adopt.read import load_app, read_app
+    from ..adopt.read import read_app
     from ..adopt.workers import read_pools
 
     target = Path(output)
     if not verify_only and target.exists() and not force:
         raise click.UsageError(f"{output} exists; pass --force to overwrite it or -o to write elsewhere")
     with _usage_error():
-        celery_app = load_app(app)
+        celery_app = _app_or_exit(app)
     if verify_only:
         _verify(celery_app, app, _load_or_exit(target), output)
         return
@@ -76,6 +78,32 @@ def _usage_error() -> Iterator[None]:
         yield
     except Unreadable as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def _app_or_exit(app: str) -> Celery:
+    """The app imported as `celery -A` would; its code failing is reported where it failed (exit 1)."""
+    from ..adopt.draft import Unreadable
+    from ..adopt.read import load_app
+
+    try:
+        return load_app(app)
+    except Unreadable:
+        raise  # a wrong APP: a usage error
+    except Exception as exc:  # the app's own code failing is the user's error to fix, not our crash
+        where = _where(exc)
+        text = re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", f"{type(exc).__name__}: {exc}")  # no password
+        click.echo(f"{where}cannot import {app} as `celery -A {app}` would: {text}", err=True)
+        click.echo("fix the module, or run import from the directory (PYTHONPATH) the workers run in", err=True)
+        sys.exit(1)
+
+
+def _where(exc: BaseException) -> str:
+    """`file:line:column: ` of a syntax error, else `file:line: ` of the innermost frame in the app's own code."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}:{exc.offset}: "
+    ours = ("/celery/", "/kombu/", "/celery_topology/", "/importlib/", "<frozen ")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not any(part in f.filename for part in ours)]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
 
 
 def _load_or_exit(target: Path, why: str = "does not validate:") -> Topology:

@@ -145,7 +145,11 @@ EnvValue = Annotated[
 RateLimit = Annotated[
     str, _grammar(r"[0-9]+(\.[0-9]+)?(/[smh])?", "0-9./smh", "a rate limit such as 10/s, 1/m or 100/h")
 ]
-RoutingKey = Annotated[str, _grammar(r"[ -~]{0,255}", " -~", "a routing key (printable ASCII, at most 255)")]
+# At least one character: Celery binds a queue declared with an empty key with task_default_routing_key instead.
+RoutingKey = Annotated[
+    str,
+    _grammar(r"[ -~]{1,255}", " -~", "a routing key (1-255 printable ASCII; leave it out for the queue's name)"),
+]
 # `package.module:attr` or `package.module.Attr`, as Celery takes both; checked for syntax only.
 ImportPath = AppPath
 HostName = Annotated[
