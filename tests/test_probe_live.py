@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from celery_topology import configure
+from celery_topology import configure, load
 
 from support import Process, RedisServer, run_cli, start_worker, wait_for, worker_env
 
@@ -26,7 +26,7 @@ WINDOW = 5  # seconds: the probe's --window in these tests (beats every 0.5 s)
 APP = """
 import time
 from celery import Celery
-from celery_topology import configure
+from celery_topology import configure, load
 
 app = Celery("hbapp")
 configure(app)
@@ -81,9 +81,10 @@ def worker(project: Path, url: str, pool: str, **extra: str) -> Iterator[Process
 
 
 def sender(project: Path, url: str) -> Celery:
-    os.environ["CELERY_BROKER_URL"] = url
+    # The URL goes to the loader, never into os.environ: Celery reads CELERY_BROKER_URL from the process
+    # environment before its own conf, so it would send every later test's tasks in this process here.
     app = Celery("sender", set_as_current=False)
-    configure(app, project / "topology.yaml")
+    configure(app, load(project / "topology.yaml", environ={**os.environ, "CELERY_BROKER_URL": url}))
     return app
 
 
