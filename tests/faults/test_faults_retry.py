@@ -41,16 +41,28 @@ def test_what_it_prevents_a_retry_waiting_past_the_visibility_timeout_runs_twice
     tmp_path: Path, fresh_redis: RedisServer
 ) -> None:
     """Built without the check (a bare model), the retry's ETA message outlives the visibility timeout,
-    so the next worker to start restores it while the first still holds it: both run it."""
+    so the next worker to start restores it while the first still holds it: both run it.
+
+    Kombu restores such a message when a worker's consumer starts (and then only every ~100 s), so the
+    second worker starts once the held message is older than the timeout, read from the broker's
+    unacked index, not after a fixed sleep that a loaded machine can outrun."""
     document = long_retry_document(tmp_path)
     unchecked = Topology.model_validate({**document, "broker": {**document["broker"], "url": fresh_redis.url}})  # type: ignore[dict-item]
     cluster = Cluster(tmp_path, fresh_redis, document, unchecked, FAULT_UNCHECKED="1")
+    client = fresh_redis.client()
+
+    def held_for() -> float:
+        """Seconds the oldest unacked message has been held by a worker (0 when none is held)."""
+        held = client.zrange("unacked_index", 0, 0, withscores=True)
+        return time.time() - held[0][1] if held else 0.0
+
     try:
         cluster.start("main")
         task_id = cluster.producer.send_task("faults.flaky", task_id="faults.flaky-0").id
         wait_for(lambda: any(e["event"] == "failed" for e in cluster.events()), 60, "the first attempt")
-        time.sleep(VISIBILITY_TIMEOUT + 1)
+        wait_for(lambda: held_for() > VISIBILITY_TIMEOUT + 1, DELAY, "the retry held past the visibility timeout")
         cluster.start("main", replica=2)  # a second worker of the pool (scale-up, restart, another host)
+        wait_for(lambda: cluster.outcome("", [task_id]).duplicated, 3 * DELAY, "the retry run twice")
         outcome = cluster.settle("retry delay > visibility timeout (unchecked)", [task_id], timeout=3 * DELAY)
     finally:
         cluster.stop_all()
