@@ -11,14 +11,14 @@ import pytest
 
 from celery_topology import load
 from celery_topology.topology.environments import names
-from celery_topology.topology.loader import read
+from celery_topology.topology.loader import parse
 from celery_topology.topology.validate import check
 
 from support import ROOT, run_cli
 
 DATA = ROOT / "tests" / "data" / "environments"
 CASE = DATA / "overlays.yaml"
-OVERLAYS = names(read(CASE, {}).raw)
+OVERLAYS = names(parse(CASE).raw)
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_TOPOLOGY_")}
 
 

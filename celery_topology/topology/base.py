@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from pydantic import ConfigDict
 
-STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)  # unknown keys refused, no coercion, frozen
+# Unknown keys refused, no coercion, frozen. `defer_build`: a model's validator is built when first
+# used, so a command builds one for `Topology` (its parts' schemas inlined) instead of one per model.
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)

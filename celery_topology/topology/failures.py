@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
+from .base import STRICT
 from .grammar import Duration
 
 # What reaches the dead-letter store: tasks whose retries are used up, every failed task
@@ -21,7 +22,7 @@ class DeadLetterPolicy(BaseModel):
     """`dead_letter: {when, keep, keep_args}`; the string form is the shorthand for `when`.
     On a route, the keys given override the defaults' one by one."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # as every model of the file
+    model_config = STRICT
 
     when: DeadLetter | None = None  # default exhausted
     keep: Duration | None = None  # how long a record stays (from 1 s); default 7d

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,14 @@ def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None, env: str | None = None) -> Document:
-    """Parse `path`, with environment `env` merged over it if given. Problems are collected in
-    `Document.problems`; `data` is None if parsing failed. An unknown `env` raises UnknownEnvironment.
+def parse(path: str | os.PathLike[str]) -> Document:
+    """The file as written: `raw` (None if it cannot be parsed) and the marks, nothing merged or expanded;
+    `resolve` makes of it the document of the base file or of any of its environments.
 
-    Problems with single values (ambiguous scalars, duplicate keys, missing variables) do not stop
-    the parse, so that the model and the checks can report everything else too.
+    Problems with single values (ambiguous scalars, duplicate keys) do not stop the parse, so that the
+    model and the checks can report everything else too.
     """
-    doc = Document(file=str(path), environment=env)
+    doc = Document(file=str(path))
     text = _text(doc, Path(path))
     if text is None:
         return doc
@@ -73,13 +74,29 @@ def read(path: str | os.PathLike[str], environ: dict[str, str] | None = None, en
     if root is None or not isinstance(root, yaml.MappingNode):
         doc.note("the file must be a mapping that starts with `version: 1`", "not-a-mapping", (1, 1))
         return doc
-    raw = _build(doc, root, ())
-    if env is not None:
-        raw = environments.select(doc, raw, env)
+    doc.raw = _build(doc, root, ())
+    return doc
+
+
+def resolve(parsed: Document, environ: dict[str, str] | None = None, env: str | None = None) -> Document:
+    """A new document of `parsed` (left as it is) with environment `env` merged over it and `${VAR}` expanded:
+    `data` is None if parsing failed. An unknown `env` raises UnknownEnvironment."""
+    doc = replace(
+        parsed,
+        environment=env,
+        key_marks=dict(parsed.key_marks),
+        value_marks=dict(parsed.value_marks),
+        problems=list(parsed.problems),
+        references=dict(parsed.references),
+        expanded=dict(parsed.expanded),
+    )
+    if doc.raw is None:
+        return doc
+    raw = doc.raw if env is None else environments.select(doc, doc.raw, env)
     doc.raw = raw
     # The overlays are expanded when merged, not as written: a variable only one environment sets is no error.
     written = {k: v for k, v in raw.items() if k != environments.KEY}
-    doc.data = expand(doc, written, (), environment(doc, Path(path), environ))
+    doc.data = expand(doc, written, (), environment(doc, Path(doc.file), environ))
     if environments.KEY in raw:
         doc.data[environments.KEY] = raw[environments.KEY]
     return doc

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from . import checks, credentials, environments
 from .document import Document, Path_
 from .errors import Problem, TopologyError
-from .loader import TOPOLOGY_ENV, read
+from .loader import TOPOLOGY_ENV, parse, resolve
 from .model import SUPPORTED_VERSION, Topology
 from .typed import fields_at, retyped
 
@@ -44,33 +44,36 @@ def check(
 
     An unknown `env` raises `environments.UnknownEnvironment`.
     """
-    doc = read(path, environ, env)
-    if doc.data is None:
-        return None, doc.problems
-    topology = _model(doc)
-    problems = doc.problems + credentials.problems(doc)
-    if topology is not None:
-        topology._environment = env
-        problems += checks.run(topology, doc)
-    errors = [p for p in problems if p.severity == "error"]
-    return (None if errors else topology), _sorted(problems)
+    return _check(resolve(parse(path), environ, env))
 
 
 def check_every(
     path: str | os.PathLike[str], environ: dict[str, str] | None = None
 ) -> tuple[Topology | None, list[Problem]]:
     """The base file and every environment merged over it: the base topology (None if any has an error) and
-    every problem once; one that only a merged environment has says which."""
-    topology, problems = check(path, environ)
+    every problem once; one that only a merged environment has says which. The file is parsed once."""
+    parsed = parse(path)
+    topology, problems = _check(resolve(parsed, environ))
     seen = {(p.line, p.col, p.path, p.code) for p in problems}
-    doc = read(path, environ)
-    for name in environments.names(doc.raw):
-        for problem in check(path, environ, name)[1]:
+    for name in environments.names(parsed.raw):
+        for problem in _check(resolve(parsed, environ, name))[1]:
             if (problem.line, problem.col, problem.path, problem.code) not in seen:
                 seen.add((problem.line, problem.col, problem.path, problem.code))
                 problems.append(replace(problem, message=f"in environment {name!r}: {problem.message}"))
     failed = any(p.is_error for p in problems)
     return (None if failed else topology), _sorted(problems)
+
+
+def _check(doc: Document) -> tuple[Topology | None, list[Problem]]:
+    if doc.data is None:
+        return None, doc.problems
+    topology = _model(doc)
+    problems = doc.problems + credentials.problems(doc)
+    if topology is not None:
+        topology._environment = doc.environment
+        problems += checks.run(topology, doc)
+    errors = [p for p in problems if p.severity == "error"]
+    return (None if errors else topology), _sorted(problems)
 
 
 def _model(doc: Document) -> Topology | None:
