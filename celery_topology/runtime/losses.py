@@ -2,13 +2,20 @@
 
 With `acks_late` and `reject_on_worker_lost` (the safe defaults), a task whose pool child dies (the
 OOM killer, a segfault, SIGKILL) is put back in its queue; one that kills its worker every time ran
-forever (measured: 14 deliveries in 60 s). So every run of a task with `acks_late` counts itself in
-the Redis store before it starts (`celery-topology.runs.<task id>`, INCR) and uncounts itself when it
-ends in any way (DEL): a count still there at the next delivery is a run whose worker was lost (a
-whole worker killed counts too, once Redis redelivers after the visibility timeout). A delivery that
-finds `max_worker_losses` lost runs (the route's, else the defaults', 3) does not run the task: it
-fails with `WorkerLostTooOften`, which Celery stores as FAILURE and acknowledges, and it goes to the
+forever (measured: 14 deliveries in 60 s). A message that comes back is marked redelivered (by the
+broker on RabbitMQ, by kombu's restore on Redis), so a first delivery costs nothing here: its loss
+shows as the redelivery. A redelivered run counts itself in the Redis store before it starts
+(`celery-topology.runs.<task id>`, INCR) and uncounts itself when it ends in any way (DEL), so the
+count a redelivery finds is the first delivery's lost run plus every redelivered run that did not
+end. A whole worker killed counts too, once Redis redelivers after the visibility timeout. A delivery
+that finds `max_worker_losses` lost runs (the route's, else the defaults', 3) does not run the task:
+it fails with `WorkerLostTooOften`, which Celery stores as FAILURE and acknowledges, and it goes to the
 dead-letter store as exhausted (unless its route says `dead_letter: off`).
+
+A first delivery that came back without having started (held at a warm shutdown, as an ETA task or
+prefetched, and put back) is counted as lost once: such a task that then kills its worker is
+stopped one loss early. The price of the exact count was two Redis round trips for every task
+(worker throughput 0.90 of plain Celery in `benchmarks/throughput.py`); now it is none.
 
 Without a Redis store (a RabbitMQ broker and a result backend that is not Redis) nothing is counted:
 such a task is redelivered until its cause is fixed, and `doctor` warns that there is no store.
@@ -54,13 +61,14 @@ def guard(task: Task, topology: Topology, route_key: str | None) -> None:
     @functools.wraps(run)
     def counted(*args: Any, **kwargs: Any) -> Any:
         request = task.request
-        if request.called_directly or request.is_eager or not task.acks_late:
+        redelivered = (request.delivery_info or {}).get("redelivered")
+        if request.called_directly or request.is_eager or not task.acks_late or not redelivered:
             return run(*args, **kwargs)
         key, store = RUNS_PREFIX + str(request.id), client(url)
         pipe = store.pipeline()
         pipe.incr(key)
         pipe.expire(key, seconds)
-        lost = int(pipe.execute()[0]) - 1
+        lost = int(pipe.execute()[0])  # the first delivery's run, and each counted run since that did not end
         try:
             if lost >= limit:
                 exc = WorkerLostTooOften(
