@@ -21,6 +21,13 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent
+# The flagship example (examples/agentic_clinical_assistant): its app, its tasks' package, and the
+# head of a topology for it whose broker and result backend come from the environment.
+APP = "agentic_clinical_assistant.workers.celery_app"
+TASKS = "agentic_clinical_assistant.workers.tasks"
+EXAMPLE_HEAD = (
+    f'version: 1\napp: {APP}\nbroker: {{url: "${{CELERY_BROKER_URL}}", result_backend: "${{CELERY_RESULT_BACKEND}}"}}\n'
+)
 
 
 def free_port() -> int:

@@ -22,6 +22,8 @@ from celery_topology.render import render
 
 from support import RedisServer, wait_for
 
+pytestmark = pytest.mark.celery_internals  # kombu's Redis priority lists; CI also runs these on the lowest Celery
+
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 TOPOLOGY = """
 version: 1

@@ -103,3 +103,26 @@ def test_the_checker_sees_the_layout() -> None:
     """The graph above is not empty by mistake: known edges are in it."""
     assert "celery_topology.topology.model" in GRAPH["celery_topology.topology.routing"]
     assert "celery_topology.runtime.config" in GRAPH["celery_topology.cluster.observe"]
+
+
+def test_celery_internals_are_fenced() -> None:
+    """Celery and kombu are pinned to a range with an upper bound, this run's versions lie in it, and CI's
+    second run (the `celery_internals` tests) installs exactly the range's lowest versions."""
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    requirements = {
+        r.name: r
+        for r in map(Requirement, tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    }
+    ci = (ROOT / ".ci" / "run").read_text()
+    for name in ("celery", "kombu"):
+        bounds = {spec.operator: spec.version for spec in requirements[name].specifier}
+        assert set(bounds) == {">=", "<"}, f"{name}: {requirements[name]}"
+        assert requirements[name].specifier.contains(version(name)), (
+            f"{name} {version(name)} outside {requirements[name]}"
+        )
+        pinned = "'celery[redis]" if name == "celery" else f"'{name}"
+        assert f"{pinned}=={bounds['>=']}'" in ci, f".ci/run does not test {name} {bounds['>=']}"

@@ -24,18 +24,15 @@ from celery_topology import configure, load
 from celery_topology.cluster.observe import observe
 from celery_topology.topology.brokerkeys import redis_queue_keys
 
-from support import BIN, Process, RedisServer, free_port, start_worker, wait_for, worker_env
+from support import APP, BIN, EXAMPLE_HEAD, TASKS, Process, RedisServer, free_port, start_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.celery_internals  # CI also runs these on the lowest supported Celery
 
 CANARY = "canary-Pw-5c1e"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
-APP = "agentic_clinical_assistant.workers.celery_app"
-TASKS = "agentic_clinical_assistant.workers.tasks"
-TOPOLOGY = f"""\
-version: 1
-app: {APP}
-broker: {{url: "${{CELERY_BROKER_URL}}", result_backend: "${{CELERY_RESULT_BACKEND}}"}}
+TOPOLOGY = (
+    EXAMPLE_HEAD
+    + f"""\
 queues: {{default: {{}}, agent: {{}}, ingestion: {{}}, evaluation: {{}}, benchmark: {{}}}}
 routes:
   {TASKS}.agent.*: {{queue: agent, priority: 8}}
@@ -47,6 +44,7 @@ pools:
   agent: {{queues: [agent], hostname: agent-worker@%h}}
   batch: {{queues: [ingestion, evaluation, benchmark], hostname: batch-worker@%h}}
 """
+)
 HOSTNAMES = {"default": "default@live-test", "agent": "agent-worker@live-test", "batch": "batch-worker@live-test"}
 
 
@@ -263,7 +261,10 @@ def test_rabbitmq_depth_is_a_passive_declare(tmp_path: Path) -> None:
 def test_endpoints_mount_into_an_existing_app_with_one_line(fresh_redis: RedisServer, tmp_path: Path) -> None:
     from starlette.applications import Starlette
 
-    from celery_topology.cluster.health import workers_app
+    import celery_topology
+    from celery_topology.health import workers_app  # the path documented before the stage layout
+
+    assert workers_app is celery_topology.workers_app
 
     async def ask(app: Starlette) -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:

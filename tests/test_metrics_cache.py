@@ -17,16 +17,15 @@ import httpx
 import pytest
 import redis
 
-from support import BIN, Process, RedisServer, free_port, start_worker, wait_for, worker_env
+from support import APP, BIN, EXAMPLE_HEAD, Process, RedisServer, free_port, start_worker, wait_for, worker_env
 
-APP = "agentic_clinical_assistant.workers.celery_app"
-TOPOLOGY = """\
-version: 1
-app: agentic_clinical_assistant.workers.celery_app
-broker: {url: "${CELERY_BROKER_URL}", result_backend: "${CELERY_RESULT_BACKEND}"}
+TOPOLOGY = (
+    EXAMPLE_HEAD
+    + """\
 queues: {default: {}}
 pools: {default: {queues: [default], hostname: default@cache}}
 """
+)
 ROUND = 6  # broadcasts per look at the workers
 
 

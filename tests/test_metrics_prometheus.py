@@ -18,14 +18,23 @@ from celery import Celery
 
 from celery_topology import configure, load
 
-from support import BIN, Process, RedisServer, free_port, run_cli, start_worker, wait_for, worker_env
+from support import (
+    APP,
+    BIN,
+    EXAMPLE_HEAD,
+    TASKS,
+    Process,
+    RedisServer,
+    free_port,
+    run_cli,
+    start_worker,
+    wait_for,
+    worker_env,
+)
 
-APP = "agentic_clinical_assistant.workers.celery_app"
-TASKS = "agentic_clinical_assistant.workers.tasks"
-TOPOLOGY = f"""\
-version: 1
-app: {APP}
-broker: {{url: "${{CELERY_BROKER_URL}}", result_backend: "${{CELERY_RESULT_BACKEND}}"}}
+TOPOLOGY = (
+    EXAMPLE_HEAD
+    + f"""\
 defaults: {{alert_for: 2s}}
 queues: {{default: {{}}, agent: {{max_wait: 3s}}}}
 routes: {{{TASKS}.agent.*: {{queue: agent, priority: 8}}}}
@@ -33,6 +42,7 @@ pools:
   default: {{queues: [default], hostname: default@e2e}}
   agent: {{queues: [agent], hostname: agent-worker@e2e}}
 """
+)
 PROMETHEUS = """\
 global: {{scrape_interval: 3s, evaluation_interval: 1s, scrape_timeout: 3s}}
 rule_files: [{rules}]

@@ -21,6 +21,8 @@ from celery_topology.topology.model import Topology
 
 from support import RedisServer, wait_for
 
+pytestmark = pytest.mark.celery_internals  # kombu's Redis priority lists; CI also runs these on the lowest Celery
+
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 FILE_PRIORITIES = (9, 7, 5, 3, 0)  # five priority lists, the base list (file 9 = Redis 0) among them
 

@@ -10,10 +10,8 @@ from celery import Celery
 
 from celery_topology import configure, load
 
-from support import EXAMPLES, ROOT, Process, RedisServer, start_worker, worker_env
+from support import APP, EXAMPLES, ROOT, TASKS, Process, RedisServer, start_worker, worker_env
 
-APP = "agentic_clinical_assistant.workers.celery_app"
-TASKS = "agentic_clinical_assistant.workers.tasks"
 POOLS = {"agent": "agent", "ingestion": "ingestion", "evaluation": "evaluation"}  # task module: pool expected to run it
 SEEDED = runpy.run_path(str(EXAMPLES / "agentic_clinical_assistant" / "seed.py"))["SEED"]  # what `make demo` sends
 SEED = {task: (args, POOLS[task.split(".")[-2]]) for task, args in SEEDED.items()}  # task: (args, pool)

@@ -55,6 +55,10 @@ def test_valid_variant_passes_with_its_warnings(case: Path) -> None:
     result = run_cli("--file", case.name, "validate", cwd=case.parent, env=ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == case.with_suffix(".expected").read_text()
+    # --strict: the same report, and exit 1 exactly when it holds a warning.
+    strict = run_cli("--file", case.name, "validate", "--strict", cwd=case.parent, env=ENV)
+    assert strict.stdout == result.stdout
+    assert strict.returncode == (1 if ": warning: " in result.stdout else 0), strict.stderr
 
 
 def test_corpus_covers_every_problem_code() -> None:

@@ -18,6 +18,8 @@ from celery_topology.cluster.deadletters import entries
 
 from support import EXAMPLES, Process, RedisServer, start_worker, wait_for, worker_env
 
+pytestmark = pytest.mark.celery_internals  # kombu's redelivered mark; CI also runs these on the lowest Celery
+
 APP = """
 import os
 import signal

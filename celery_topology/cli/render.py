@@ -26,7 +26,10 @@ from .common import FORMAT, exits, print_json, topology_or_exit
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A directory whose templates replace the shipped ones of the same name (repeatable).",
 )
-@click.option("--host", help="Render only what this machine runs (pools whose hosts name it; beat on one host).")
+@click.option(
+    "--host",
+    help="Render only what this machine runs (pools whose hosts name it; beat on each of beat.hosts, else one).",
+)
 @click.option("--namespace", help="kubernetes: the namespace of every object  [default: deploy.kubernetes.namespace]")
 @FORMAT
 @click.pass_context

@@ -63,11 +63,21 @@ SYSTEM_DIRECTORIES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64
 
 
 def kubernetes_pod_fit(t: Topology, doc: Document) -> Iterator[Problem]:
-    """With deploy.kubernetes, what a pod cannot honour: `nice` (warning), a logfile (warning), and a file whose
-    directory, mounted as a writable emptyDir over the read-only root, would hide the image's code (error)."""
+    """With deploy.kubernetes, what a pod cannot honour: a pool without concurrency (warning: Celery would count
+    the node's CPUs), `nice` (warning), a logfile (warning), and a file whose directory, mounted as a writable emptyDir
+    over the read-only root, would hide the image's code (error)."""
     if t.deploy is None or t.deploy.kubernetes is None:
         return
     for name, pool in t.pools.items():
+        if pool.pool != "solo" and pool.concurrency is None and pool.autoscale is None:
+            yield doc.problem(
+                ("pools", name),
+                "no concurrency: in a pod, Celery would start one child per CPU of the node, not of the pod;"
+                f" give pools.{name}.concurrency (such as the pod's CPU request) or autoscale",
+                "kubernetes-concurrency",
+                severity="warning",
+                key=True,
+            )
         if pool.nice:
             yield doc.problem(
                 ("pools", name, "nice"),
