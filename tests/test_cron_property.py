@@ -8,11 +8,13 @@ documents is accepted.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from celery.schedules import crontab
 
-from celery_topology.topology.cron import FIELDS, check_cron, cron_values
+from celery_topology.topology.cron import FIELDS, check_cron, cron_values, shortest_gap
 
 LINES = 3000
 NAMES = ["jan", "Feb", "december", "mon", "FRI", "sunday", "tues", "sat", "funday", "monx", "7", "x"]
@@ -142,3 +144,30 @@ def test_refused_with_celerys_reason(line: str) -> None:
         check_cron(line)
     assert str(caught.value) == REFUSED[line]
     assert isinstance(_celery(line), Exception)
+
+
+@pytest.mark.parametrize(
+    ("line", "gap"),
+    [
+        ("* * * * *", 60),
+        ("*/15 * * * *", 900),
+        ("0,50 9-17 * * 1-5", 600),  # 9:50 then 10:00
+        ("*/7 3-4 * * *", 240),  # 3:56 then 4:00
+        ("30 * * * *", 3600),
+        ("5 */2 * * *", None),  # two hours apart
+        ("0 2 * * *", None),
+    ],
+)
+def test_shortest_gap_is_celerys(line: str, gap: int | None) -> None:
+    """The closest two of Celery's own next 300 runs (two days and more of the busiest line) are `gap` apart,
+    or more than an hour apart where shortest_gap says None."""
+    schedule = crontab.from_string(line)
+    runs, last = [], datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+    for _ in range(300):
+        base, delta, _now = schedule.remaining_delta(last)
+        last = (base + delta).replace(second=0, microsecond=0)
+        runs.append(last)
+        last += timedelta(seconds=1)
+    closest = min(int((b - a).total_seconds()) for a, b in pairwise(runs))
+    assert shortest_gap(line) == gap
+    assert closest == gap if gap is not None else closest > 3600

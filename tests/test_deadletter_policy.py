@@ -21,6 +21,8 @@ from celery_topology.runtime.deadletter import Policy, keep, policy
 
 from support import EXAMPLES, Process, RedisServer, run_cli, start_worker, wait_for, worker_env
 
+pytestmark = pytest.mark.celery_internals  # kombu's unacked hash; CI also runs these on the lowest Celery
+
 CANARY = "patient-note-Zq81"
 APP = """
 import os

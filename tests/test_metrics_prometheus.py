@@ -17,6 +17,7 @@ import pytest
 from celery import Celery
 
 from celery_topology import configure, load
+from celery_topology.topology.digest import checksum
 
 from support import (
     APP,
@@ -122,16 +123,23 @@ def test_prometheus_fires_and_clears_the_rendered_alerts(stack: Stack) -> None:
         lambda: stack.query('celery_topology_pool_workers{pool="agent"} == 1'), 120, "a scrape seeing the agent pool"
     )
     assert stack.query("celery_topology_broker_up == 1")
+    topology = load(stack.topology, environ=stack.env)
+    assert stack.query(f'celery_topology_info{{checksum="{checksum(topology)}"}} == 1')  # the rules' own checksum
     groups = httpx.get(f"{stack.api}/api/v1/rules", timeout=30).json()["data"]["groups"]
     assert [len(g["rules"]) for g in groups] == [7]  # the rendered rules are loaded
     assert stack.alerts() == []
+
+    producer = Celery("e2e-producer", set_as_current=False)
+    configure(producer, load(stack.topology, environ=stack.env))
+    producer.send_task(f"{TASKS}.ingestion.reindex_documents", countdown=600)  # held by the worker until its ETA
+    wait_for(
+        lambda: stack.query('celery_topology_tasks_scheduled{pool="default"} == 1'), 120, "the held task in a scrape"
+    )
 
     agent.stop()
     wait_for(lambda: stack.firing("CeleryPoolBelowMinWorkers", pool="agent"), 120, "the pool alert", interval=0.5)
     assert not stack.firing("CeleryPoolBelowMinWorkers", pool="default")
 
-    producer = Celery("e2e-producer", set_as_current=False)
-    configure(producer, load(stack.topology, environ=stack.env))
     for _ in range(3):
         producer.send_task(f"{TASKS}.agent.run_intake_agent", args=("note",))
     wait_for(lambda: stack.firing("CeleryQueueWaitTooLong", queue="agent"), 120, "the wait alert", interval=0.5)

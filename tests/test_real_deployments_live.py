@@ -24,6 +24,8 @@ from celery_topology.render.plan import worker_argv
 
 from support import BIN, EXAMPLES, Process, RedisServer, run_cli, wait_for, worker_env
 
+pytestmark = pytest.mark.celery_internals  # kombu's unacked hash; CI also runs these on the lowest Celery
+
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 TASKS = ("real.limited", "real.expiring", "real.urgent", "real.routine", "real.early_ack", "real.late_ack", "real.env")
 PROBE_APP = """

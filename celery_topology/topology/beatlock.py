@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .cron import shortest_gap
 from .document import Document
 from .errors import Problem
 from .model import SCHEDULERS, Beat, Topology
@@ -92,15 +93,20 @@ def beat_rules(t: Topology, doc: Document) -> Iterator[Problem]:
 
 
 def _slow_failover(t: Topology, doc: Document, beat: Beat) -> Iterator[Problem]:
-    everies = [(entry.every, name) for name, entry in beat.schedule.items() if entry.every is not None]
-    if not everies:
+    gaps = [(entry.every, name, "every") for name, entry in beat.schedule.items() if entry.every is not None]
+    for name, entry in beat.schedule.items():
+        gap = shortest_gap(entry.cron) if entry.cron is not None else None
+        if gap is not None:
+            gaps.append((gap, name, "cron"))
+    if not gaps:
         return
-    shortest, name = min(everies)
+    shortest, name, key = min(gaps)
     if failover(beat) > shortest:
+        between = f"every {shortest}s" if key == "every" else f"closest runs, {shortest}s apart"
         yield doc.problem(
-            ("beat", "schedule", name, "every"),
+            ("beat", "schedule", name, key),
             f"a failover takes up to {failover(beat)}s (lock_timeout {lock_timeout(beat)}s + max_loop_interval"
-            f" {max_loop_interval(beat)}s), longer than this entry's every {shortest}s: runs are skipped while beat"
+            f" {max_loop_interval(beat)}s), longer than this entry's {between}: runs are skipped while beat"
             " fails over; lower beat.lock_timeout and beat.max_loop_interval if that matters",
             "beat-failover-slow",
             severity="warning",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTH_NAMES = [
@@ -154,3 +155,14 @@ def check_cron(line: str) -> str:
     """
     cron_values(line)
     return " ".join(line.split())
+
+
+def shortest_gap(line: str) -> int | None:
+    """Seconds between the two closest runs of a valid cron line, when two runs fall within one hour or in two
+    consecutive hours of a day; None otherwise (runs are then more than an hour apart)."""
+    minutes, hours = cron_values(line)[:2]
+    ordered = sorted(minutes)
+    gaps = [later - earlier for earlier, later in pairwise(ordered)]
+    if any(hour + 1 in hours for hour in hours):
+        gaps.append(60 - ordered[-1] + ordered[0])
+    return min(gaps) * 60 if gaps else None
