@@ -7,7 +7,7 @@ comparing values, `Task.bind` is wrapped once per process (when this module is i
 `configure` does): before Celery's copy, it notes which of those settings the class already has
 from its code (decorator options, its own class body, a `base=` class or the app's `task_cls`).
 A class bound before that (its app finalized before `configure` imported this module) is judged
-by value as a last resort, and said so in the README.
+by value as a last resort (the README says so, under "Per-task options").
 """
 
 from __future__ import annotations

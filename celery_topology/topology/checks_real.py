@@ -68,7 +68,21 @@ def broker_features(t: Topology, doc: Document) -> Iterator[Problem]:
     """A feature the broker's transport lacks is a warning where the file uses it."""
     found = brokers.transport(t.broker.url)
     scheme = brokers.scheme(t.broker.url)
-    if found is None or found.priorities:
+    if found is None:
+        return
+    if not found.depth:
+        written = [(("defaults",), t.defaults)] + [(("queues", name), spec) for name, spec in t.queues.items()]
+        for where, spec in written:
+            for key in ("max_depth", "max_wait"):
+                if getattr(spec, key) is not None:
+                    yield doc.problem(
+                        (*where, key),
+                        f"celery-topology cannot read a queue's depth on the {scheme} broker: /metrics serves no"
+                        f" depth or age there and the {key} alert never fires; watch it with the broker's own tools",
+                        "broker-feature",
+                        severity="warning",
+                    )
+    if found.priorities:
         return
     places: list[tuple[tuple[str, ...], int | None]] = [
         (("routes", k, "priority"), r.priority) for k, r in t.routes.items()
