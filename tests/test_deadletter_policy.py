@@ -158,6 +158,34 @@ def test_replay_all_says_which_were_replayed_when_one_send_fails(tmp_path: Path,
     assert [e["id"] for e in entries(fresh_redis.url)] == ["b-2"]
 
 
+def test_replay_all_stops_at_a_send_the_broker_refuses_and_lists_the_rest(
+    tmp_path: Path, fresh_redis: RedisServer
+) -> None:
+    """A send the broker itself refuses, mid-way: Redis's ACL lets this user write every key but those
+    starting with 'o', so kombu's commands on queue 'other' answer NOPERM. The record before it is replayed,
+    it fails with the broker's reason, the one after is not attempted, and both stay in the store."""
+    fresh_redis.client().execute_command(
+        "ACL", "SETUSER", "replayer", "on", ">replay-Pw-41", "allcommands", "allchannels", "~[^o]*"
+    )
+    url = fresh_redis.url.replace("redis://", "redis://replayer:replay-Pw-41@")
+    path, env = write(tmp_path, url)
+    base = {"task": "dp.fragile", "args": ["n"], "kwargs": {}, "time": "2026-01-01T00:00:00Z", "headers": {}}
+    for task_id, queue in (("a-1", "default"), ("o-2", "other"), ("w-3", "work")):  # listed by queue name
+        keep(url, {**base, "id": task_id, "queue": queue, "priority": None})
+    code, out, err = dead(path, env, "replay", "--all")
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 3, out + err
+    assert lines[0].startswith("replayed a-1 (dp.fragile) as ")
+    assert lines[1].startswith("FAILED o-2 (dp.fragile): ") and "no permissions" in lines[1], lines[1]
+    assert lines[1].endswith("; it stays in the store")
+    assert lines[2] == "not replayed w-3 (dp.fragile): the broker failed above; it stays in the store"
+    assert [e["id"] for e in entries(url)] == ["o-2", "w-3"]
+    client = fresh_redis.client()
+    assert sum(client.llen(k) for k in client.scan_iter(match="default*")) == 1  # any of its priority lists
+    assert not list(client.scan_iter(match="other*"))
+    assert "replay-Pw-41" not in out + err
+
+
 def test_show_takes_a_unique_prefix_and_an_unknown_queue_is_an_error(tmp_path: Path, fresh_redis: RedisServer) -> None:
     path, env = write(tmp_path, fresh_redis.url)
     for task_id in ("abc-1", "abd-2"):
