@@ -122,6 +122,29 @@ def test_leader_killed_standby_takes_over_without_a_double_send(tmp_path: Path, 
     assert len(times) >= (60 - LOCK_TIMEOUT - LOOP - 2) / (EVERY + 1)
 
 
+def test_two_environments_on_one_redis_take_a_lock_each(tmp_path: Path, redis: RedisServer) -> None:
+    """redbeat's keys carry the environment: staging's beat and production's, on one Redis, each lead and
+    send (with one prefix for both, the second would wait as a standby for as long as the first lives)."""
+    topology_file = write(tmp_path)
+    topology_file.write_text(topology_file.read_text() + "environments: {staging: {}, production: {}}\n")
+    argv = beat_argv(topology_file, "a")
+    beats: dict[str, Process] = {}
+    try:
+        for environment in ("staging", "production"):
+            env = worker_env(redis.url, topology_file, PYTHONPATH=str(tmp_path), CELERY_TOPOLOGY_ENV=environment)
+            beats[environment] = Process(argv, tmp_path / f"beat-{environment}.log", env=env, cwd=tmp_path)
+        for environment, beat in beats.items():
+            beat.wait_for_output("beat: Acquired lock", 90)
+            topology = load(topology_file, environ={"CELERY_BROKER_URL": redis.url}, env=environment)
+            assert (lock_state(topology) or {})["holder"]["pid"] == beat.pid, environment
+        wait_for(lambda: all(sends(b) for b in beats.values()), 60, "a send from each environment's beat")
+        locks = sorted(k.decode() for k in redis.client().scan_iter(match="redbeat:*:lock"))
+        assert locks == ["redbeat:beatapp:app:production::lock", "redbeat:beatapp:app:staging::lock"]  # held together
+    finally:
+        for beat in beats.values():
+            beat.stop(10)
+
+
 def test_two_plain_beats_send_every_run_twice_which_validate_refuses(tmp_path: Path, redis: RedisServer) -> None:
     """What `beat-duplicate` prevents, measured: two beats with the plain scheduler both send every run."""
     topology_file = write(tmp_path, "celery")
