@@ -14,7 +14,7 @@ demo:  ## a private redis-server, one worker per pool, each seed task once: whic
 	$(PYTHON) scripts/demo.py
 
 test:
-	$(PYTHON) -m pytest -n auto
+	$(PYTHON) -m pytest -n 4
 
 lint:
 	$(PYTHON) -m ruff check . && $(PYTHON) -m ruff format --check . && $(PYTHON) -m mypy

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from supervisor.process import Subprocess
-from test_explain import mermaid_parse
+from test_explain import MermaidParser
 from test_render_run import for_this_machine, parsed_programs, supervisord_conf
 from test_render_systemd import install, verify
 
@@ -64,6 +64,13 @@ def workdir() -> Iterator[Path]:
         yield directory
 
 
+@pytest.fixture(scope="module")
+def parser() -> Iterator[MermaidParser]:
+    made = MermaidParser()
+    yield made
+    made.close()
+
+
 def document(queues: list[str], beats: list[str], hostname: str, pool: str) -> dict[str, Any]:
     return {
         "version": 1,
@@ -104,7 +111,7 @@ def option(argv: list[str] | tuple[str, ...], name: str) -> str:
     pool=pool_names,
 )
 def test_names_survive_every_target(
-    workdir: Path, queues: list[str], beats: list[str], hostname: str, pool: str
+    workdir: Path, parser: MermaidParser, queues: list[str], beats: list[str], hostname: str, pool: str
 ) -> None:
     path = workdir / "topology.yaml"
     path.write_text(
@@ -145,8 +152,7 @@ def test_names_survive_every_target(
 
     # Mermaid: its own parser accepts the chart, one line per node or edge, each node's label decodes to its names.
     chart = mermaid(topology)
-    parsed = mermaid_parse(chart)
-    assert parsed.returncode == 0, parsed.stderr
+    assert parser.parse(chart) == {"type": "flowchart-v2"}
     assert len(chart.splitlines()) == 1 + 2 + len(beats) + len(queues) + 1 + len(queues) + 1 + 2 + 1
     nodes = {node: [decode(part) for part in label.split("<br/>")] for node, label in NODE.findall(chart)}
     assert [nodes[f"q{i}"] for i in range(len(queues))] == [[q] for q in queues]
