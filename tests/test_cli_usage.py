@@ -89,11 +89,20 @@ def test_a_mistyped_command_gets_the_closest_one() -> None:
 
 
 def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
-    """Interrupted at `dead purge`'s question: the shell's 130, one line, no traceback."""
+    """Interrupted at `dead purge`'s question: the shell's 130, one line, no traceback.
+
+    The command runs as at a terminal, with Ctrl-C's default action: a runner started in the background
+    (`nohup ... &`) ignores SIGINT, and Python then leaves it ignored in every child, which would wait forever."""
     out = tmp_path / "out.txt"
     with out.open("w") as sink:
         argv = [str(BIN / "celery-topology"), "--file", str(TOPOLOGY), "dead", "purge"]
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         try:
             wait_for(lambda: "delete every dead letter?" in out.read_text(), 60, "the confirmation question")
             proc.send_signal(signal.SIGINT)
