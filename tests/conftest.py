@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from support import RedisServer
+from support import MermaidParser, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +21,10 @@ def fresh_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mermaid_parser() -> Iterator[MermaidParser]:
+    parser = MermaidParser()
+    yield parser
+    parser.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -195,3 +196,28 @@ def start_worker(
     worker = Process(argv, log, env=env, cwd=log.parent)
     worker.wait_for_output(" ready.", timeout)
     return worker
+
+
+MERMAID = ROOT / "tests" / "mermaid"  # mermaid's own parser under node: `npm ci --prefix tests/mermaid`
+
+
+class MermaidParser:
+    """One node process (`tests/mermaid/parse.mjs`) that parses chart after chart with mermaid's own parser.
+    `parse` answers {"type": ...} or {"error": ...}; the session shares one (the `mermaid_parser` fixture)."""
+
+    def __init__(self) -> None:
+        assert (MERMAID / "node_modules" / "mermaid").is_dir(), "run `npm ci --prefix tests/mermaid` (as .ci/run does)"
+        argv = ["node", str(MERMAID / "parse.mjs")]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def parse(self, text: str) -> dict[str, str]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(text) + "\n")
+        self.proc.stdin.flush()
+        answer: dict[str, str] = json.loads(self.proc.stdout.readline())  # "" (node died) fails here
+        return answer
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from celery_topology.topology.brokerkeys import redis_queue_keys
 from celery_topology.topology.explain import mask_url, route_info
 from celery_topology.topology.model import Topology
 
-from support import ROOT
+from support import ROOT, MermaidParser
 
 TOPOLOGY = ROOT / "topology.yaml"
 AGENT_TASK = "agentic_clinical_assistant.workers.tasks.agent.run_intake_agent"
@@ -108,7 +107,7 @@ def test_graph_links_routes_queues_pools_hosts_and_beat(topology: Topology) -> N
     assert code == 0 and out.startswith("```mermaid\nflowchart LR\n") and out.endswith("```\n")
 
 
-def test_graph_shows_beat_its_scheduler_and_hosts(tmp_path: Path) -> None:
+def test_graph_shows_beat_its_scheduler_and_hosts(tmp_path: Path, mermaid_parser: MermaidParser) -> None:
     """The one beat on its machine; redbeat's standbys on each of beat.hosts, failover noted; beat inside a pool."""
     plain = mermaid(load(ROOT / "topology.yaml", environ={}))
     assert 's0(["beat<br/>scheduler celery: a schedule file, one beat only"])\n  s0 --> h0\n' in plain
@@ -126,58 +125,19 @@ def test_graph_shows_beat_its_scheduler_and_hosts(tmp_path: Path) -> None:
     embedded = mermaid(load(path, environ={}))
     assert 's0(["beat<br/>scheduler django: no lock, one beat only"])\n  s0 -.->|inside| p0\n  h0{{' in embedded
     for chart in (plain, production, embedded):
-        done = mermaid_parse(chart)
-        assert done.returncode == 0, done.stderr
+        assert mermaid_parser.parse(chart) == {"type": "flowchart-v2"}
 
 
-MERMAID = ROOT / "tests" / "mermaid"  # mermaid's own parser under node: `npm ci --prefix tests/mermaid`
-
-
-def mermaid_parse(text: str) -> subprocess.CompletedProcess[str]:
-    assert (MERMAID / "node_modules" / "mermaid").is_dir(), "run `npm ci --prefix tests/mermaid` (as .ci/run does)"
-    argv = ["node", str(MERMAID / "parse.mjs")]
-    return subprocess.run(argv, input=text, capture_output=True, text=True, timeout=120)
-
-
-class MermaidParser:
-    """One node process that parses chart after chart (`parse.mjs --lines`): loading mermaid takes seconds,
-    a parse milliseconds. `parse` answers {"type": ...} or {"error": ...}."""
-
-    def __init__(self) -> None:
-        assert (MERMAID / "node_modules" / "mermaid").is_dir(), "run `npm ci --prefix tests/mermaid` (as .ci/run does)"
-        argv = ["node", str(MERMAID / "parse.mjs"), "--lines"]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-
-    def parse(self, text: str) -> dict[str, str]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(text) + "\n")
-        self.proc.stdin.flush()
-        answer: dict[str, str] = json.loads(self.proc.stdout.readline())  # "" (node died) fails here
-        return answer
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(30)
-
-
-def test_mermaid_parser_refuses_a_broken_graph() -> None:
-    """The check below can fail: the parser really parses (an unclosed label is a syntax error), alone
-    or as one of several charts sent to one process."""
-    broken = 'flowchart LR\n  r0["x.[ab]*] --> q1\n'
-    done = mermaid_parse(broken)
-    assert done.returncode == 1 and "Parse error" in done.stderr
-    parser = MermaidParser()
-    try:
-        assert parser.parse("flowchart LR\n  a --> b\n") == {"type": "flowchart-v2"}
-        assert "Parse error" in parser.parse(broken)["error"]
-        assert parser.parse("flowchart LR\n  c --> d\n") == {"type": "flowchart-v2"}  # still answering
-    finally:
-        parser.close()
+def test_mermaid_parser_refuses_a_broken_graph(mermaid_parser: MermaidParser) -> None:
+    """The checks with it can fail: the parser really parses (an unclosed label is a syntax error), and
+    goes on answering after one chart failed."""
+    assert mermaid_parser.parse("flowchart LR\n  a --> b\n") == {"type": "flowchart-v2"}
+    assert "Parse error" in mermaid_parser.parse('flowchart LR\n  r0["x.[ab]*] --> q1\n')["error"]
+    assert mermaid_parser.parse("flowchart LR\n  c --> d\n") == {"type": "flowchart-v2"}
 
 
 @pytest.mark.parametrize("source", ["topology.yaml", "tests/data/large.yaml", "hostile"])
-def test_graph_parses_as_mermaid(source: str, tmp_path: Path) -> None:
+def test_graph_parses_as_mermaid(source: str, tmp_path: Path, mermaid_parser: MermaidParser) -> None:
     path = ROOT / source
     if source == "hostile":  # names with Mermaid's own punctuation in them
         path = tmp_path / "t.yaml"
@@ -187,9 +147,7 @@ def test_graph_parses_as_mermaid(source: str, tmp_path: Path) -> None:
             "pools: {p_1: {queues: [default, q-1], hosts: [m1.example, m2]}}\n"
         )
     text = mermaid(load(path, environ={}))
-    done = mermaid_parse(text)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "flowchart-v2\n"
+    assert mermaid_parser.parse(text) == {"type": "flowchart-v2"}
     if source == "hostile":
         assert 'r0["x.[ab]*<br/>priority 5"] --> q1' in text
         assert 'h0{{"m1.example"}}' in text and 'h1{{"m2"}}' in text and "p0 --> h1" in text

@@ -18,7 +18,6 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from supervisor.process import Subprocess
-from test_explain import MermaidParser
 from test_render_run import for_this_machine, parsed_programs, supervisord_conf
 from test_render_systemd import install, verify
 
@@ -27,7 +26,7 @@ from celery_topology.render import render
 from celery_topology.render.mermaid import mermaid
 from celery_topology.topology.brokerkeys import redis_queue_keys
 
-from support import run_cli, systemd_words
+from support import MermaidParser, run_cli, systemd_words
 
 QUEUE_CHARS = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in ",\\")
 HOSTILE = "%$'\";#:.@`&|<>(){}*?![]="
@@ -62,13 +61,6 @@ def workdir() -> Iterator[Path]:
         directory = Path(name)
         directory.chmod(0o755)
         yield directory
-
-
-@pytest.fixture(scope="module")
-def parser() -> Iterator[MermaidParser]:
-    made = MermaidParser()
-    yield made
-    made.close()
 
 
 def document(queues: list[str], beats: list[str], hostname: str, pool: str) -> dict[str, Any]:
@@ -111,7 +103,7 @@ def option(argv: list[str] | tuple[str, ...], name: str) -> str:
     pool=pool_names,
 )
 def test_names_survive_every_target(
-    workdir: Path, parser: MermaidParser, queues: list[str], beats: list[str], hostname: str, pool: str
+    workdir: Path, mermaid_parser: MermaidParser, queues: list[str], beats: list[str], hostname: str, pool: str
 ) -> None:
     path = workdir / "topology.yaml"
     path.write_text(
@@ -152,7 +144,7 @@ def test_names_survive_every_target(
 
     # Mermaid: its own parser accepts the chart, one line per node or edge, each node's label decodes to its names.
     chart = mermaid(topology)
-    assert parser.parse(chart) == {"type": "flowchart-v2"}
+    assert mermaid_parser.parse(chart) == {"type": "flowchart-v2"}
     assert len(chart.splitlines()) == 1 + 2 + len(beats) + len(queues) + 1 + len(queues) + 1 + 2 + 1
     nodes = {node: [decode(part) for part in label.split("<br/>")] for node, label in NODE.findall(chart)}
     assert [nodes[f"q{i}"] for i in range(len(queues))] == [[q] for q in queues]

@@ -1,8 +1,7 @@
-// Parse Mermaid text with mermaid's own parser. mermaid sanitises labels with DOMPurify, which needs a DOM:
-// jsdom gives it one.
-//   node parse.mjs            the text on stdin: print the diagram type, exit 1 on a syntax error;
-//   node parse.mjs --lines    one chart per stdin line (a JSON string): one JSON answer per line,
-//                             {"type": ...} or {"error": ...} (loading mermaid takes seconds, a parse ms).
+// Parse Mermaid charts with mermaid's own parser, one per stdin line (a JSON string): one JSON answer per
+// line, {"type": <diagram type>} or {"error": <mermaid's message>}. One process serves every chart of a
+// test session: loading mermaid takes seconds, a parse milliseconds. mermaid sanitises labels with
+// DOMPurify, which needs a DOM: jsdom gives it one.
 import readline from "node:readline";
 import { JSDOM } from "jsdom";
 
@@ -11,24 +10,12 @@ globalThis.window = dom.window;
 globalThis.document = dom.window.document;
 const { default: mermaid } = await import("mermaid");
 
-if (process.argv.includes("--lines")) {
-  for await (const line of readline.createInterface({ input: process.stdin })) {
-    let answer;
-    try {
-      answer = { type: (await mermaid.parse(JSON.parse(line))).diagramType };
-    } catch (error) {
-      answer = { error: String(error.message ?? error) };
-    }
-    console.log(JSON.stringify(answer));
-  }
-} else {
-  let text = "";
-  for await (const chunk of process.stdin) text += chunk;
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  let answer;
   try {
-    const parsed = await mermaid.parse(text);
-    console.log(parsed.diagramType);
+    answer = { type: (await mermaid.parse(JSON.parse(line))).diagramType };
   } catch (error) {
-    console.error(String(error.message ?? error));
-    process.exit(1);
+    answer = { error: String(error.message ?? error) };
   }
+  console.log(JSON.stringify(answer));
 }
